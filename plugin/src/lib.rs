@@ -1,1 +1,293 @@
-pub fn x(){}
+//! Cadenza: Magenta-Studio-style generative MIDI tools (Continue, Generate, Interpolate, Drumify,
+//! Groove) as a CLAP/VST3 MIDI plugin.
+//!
+//! Threads: the host's audio thread runs [`Cadenza::process`] (capture, passthrough, playback;
+//! see [`audio`] for its real-time audit); the engine thread ([`engine`]) runs the generators;
+//! they talk only through the queues in [`bridge`] carrying the types in [`messages`].
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+
+pub mod audio;
+pub mod bridge;
+pub mod engine;
+pub mod messages;
+pub mod params;
+pub mod session;
+
+use audio::capture::Capture;
+use audio::events::{EventList, OutEvent};
+use audio::player::Player;
+use audio::transport::BlockTiming;
+use bridge::Bridge;
+use engine::{EngineHandle, EngineShared, OctaveEcho};
+use messages::{RtRequest, RtRequestKind};
+use params::{CadenzaParams, Playback};
+use session::SessionField;
+
+pub use cadenza_music as music;
+
+pub struct Cadenza {
+    params: Arc<CadenzaParams>,
+    bridge: Arc<Bridge>,
+    shared: Arc<EngineShared>,
+    /// Started on first activation, never during a host's plugin scan.
+    engine: Option<EngineHandle>,
+
+    player: Player,
+    capture: Capture,
+    /// The player's events for the current block (preallocated).
+    player_events: EventList,
+    /// The generate trigger's value in the previous block, for edge detection.
+    generate_was_on: bool,
+    /// Release sounding notes at the start of the next block (after deactivate/reset).
+    release_pending: bool,
+    /// A request box the queue had no room for; kept instead of being freed here.
+    spare_request: Option<Box<RtRequest>>,
+    /// Requests that could not be sent because every pooled box was in use.
+    pub dropped_requests: u64,
+}
+
+impl Default for Cadenza {
+    fn default() -> Self {
+        let session = Arc::new(SessionField::default());
+        let bridge = Arc::new(Bridge::new());
+        Self {
+            params: Arc::new(CadenzaParams::new(session.clone())),
+            shared: EngineShared::new(bridge.clone(), session),
+            bridge,
+            engine: None,
+            player: Player::new(),
+            capture: Capture::new(),
+            player_events: EventList::new(),
+            generate_was_on: false,
+            release_pending: false,
+            spare_request: None,
+            dropped_requests: 0,
+        }
+    }
+}
+
+impl Cadenza {
+    /// The engine's shared state (session, progress, notifications) for the editor and tests.
+    pub fn engine(&self) -> &Arc<EngineShared> {
+        &self.shared
+    }
+
+    pub fn params_arc(&self) -> &Arc<CadenzaParams> {
+        &self.params
+    }
+
+    pub fn player(&self) -> &Player {
+        &self.player
+    }
+
+    pub fn capture(&self) -> &Capture {
+        &self.capture
+    }
+
+    fn ensure_engine(&mut self) {
+        if self.engine.is_none() {
+            match EngineHandle::spawn(self.shared.clone(), Box::new(OctaveEcho)) {
+                Ok(handle) => self.engine = Some(handle),
+                Err(err) => nice_error!("could not start the Cadenza engine thread: {err}"),
+            }
+        }
+    }
+
+    /// Takes the newest clip the engine sent and retires the old one. Only swaps when the
+    /// retired queue has room, so no clip is ever freed on the audio thread.
+    fn receive_clips(&mut self) {
+        while !self.bridge.retired.is_full() {
+            let Some(clip) = self.bridge.playback.pop() else { break };
+            if let Some(old) = self.player.replace_clip(clip, &mut self.player_events) {
+                // Cannot fail: we checked for room and only this thread pushes.
+                let _ = self.bridge.retired.push(old);
+            }
+        }
+    }
+
+    fn record(&mut self, event: &PluginNoteEvent<Self>, timing: &BlockTiming) {
+        if !self.params.capture_armed.value() || !timing.playing {
+            return;
+        }
+        let Some(beat) = timing.beat_at(event.timing()) else { return };
+        match *event {
+            NoteEvent::NoteOn { channel, key, velocity, .. } => {
+                let (Some(ch), Some(pitch)) = (channel.number(), key.number()) else { return };
+                let velocity = (velocity * 127.0).round().clamp(0.0, 127.0) as u8;
+                if velocity == 0 {
+                    self.capture.note_off(ch, pitch, beat);
+                } else {
+                    self.capture.note_on(ch, pitch, velocity, beat);
+                }
+            }
+            NoteEvent::NoteOff { channel, key, .. } => {
+                if let (Some(ch), Some(pitch)) = (channel.number(), key.number()) {
+                    self.capture.note_off(ch, pitch, beat);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// On a rising edge of the generate trigger, copies the captured bars into a pooled request
+    /// and hands it to the engine.
+    fn handle_trigger(&mut self, timing: &BlockTiming) {
+        let on = self.params.generate.value();
+        let rising = on && !self.generate_was_on;
+        self.generate_was_on = on;
+        if rising {
+            let kind = RtRequestKind::Generate(self.params.tool_settings());
+            self.send_capture(kind, timing);
+        }
+    }
+
+    fn send_capture(&mut self, kind: RtRequestKind, timing: &BlockTiming) {
+        let Some(mut request) = self.spare_request.take().or_else(|| self.bridge.request_pool.pop()) else {
+            self.dropped_requests += 1;
+            return;
+        };
+        let now = timing.beat_at(timing.block_len as u32).unwrap_or(0.0);
+        request.kind = kind;
+        let bars = self.params.capture_bars.value() as u16;
+        request.capture.bars = self.capture.snapshot(bars, now, &mut request.capture.notes);
+        request.capture.time_signature = self.capture.time_signature();
+        if let Err(request) = self.bridge.requests.push(request) {
+            self.spare_request = Some(request);
+            self.dropped_requests += 1;
+        }
+    }
+
+    /// Sends one player event to the host.
+    fn send_player_event(context: &mut impl ProcessContext<Self>, event: &OutEvent) {
+        let channel = Channel::Number(event.channel);
+        let key = Key::Number(event.pitch);
+        let note = if event.velocity > 0 {
+            NoteEvent::NoteOn {
+                timing: event.timing,
+                voice_id: VoiceID::Wildcard,
+                channel,
+                key,
+                velocity: event.velocity as f32 / 127.0,
+            }
+        } else {
+            NoteEvent::NoteOff { timing: event.timing, voice_id: VoiceID::Wildcard, channel, key, velocity: 0.0 }
+        };
+        let _ = context.try_send_event(note);
+    }
+}
+
+use nice_plug::midi::{Channel, Key, VoiceID};
+
+impl Plugin for Cadenza {
+    const NAME: &'static str = "Cadenza";
+    const VENDOR: &'static str = "Cadenza";
+    const URL: &'static str = "https://cadenza.invalid";
+    const EMAIL: &'static str = "hello@cadenza.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    // A silent stereo output first, because some hosts only route MIDI out of plugins with an
+    // audio output; hosts that allow pure note effects can pick the port-less layout.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: None,
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout::const_default(),
+    ];
+
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::MidiCCs;
+    const SAMPLE_ACCURATE_AUTOMATION: bool = false;
+
+    type SysExMessage = ();
+    type BackgroundTask = ();
+    type Editor = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        _audio_io_layout: &AudioIOLayout,
+        _buffer_config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.ensure_engine();
+        true
+    }
+
+    fn reset(&mut self) {
+        // Sounding notes are released in the next block, where events can be sent.
+        self.release_pending = true;
+    }
+
+    fn deactivate(&mut self) {
+        self.release_pending = true;
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        for channel in buffer.as_slice() {
+            channel.fill(0.0);
+        }
+        let timing = BlockTiming::from_transport(context.transport(), buffer.samples());
+        self.capture.set_meter(timing.beats_per_bar, timing.time_sig);
+
+        self.player_events.clear();
+        if std::mem::take(&mut self.release_pending) {
+            self.player.release_all(0, &mut self.player_events);
+        }
+        self.receive_clips();
+        let playback_on = self.params.playback.value() == Playback::PlaySelected;
+        let out_channel = (self.params.out_channel.value() - 1).clamp(0, 15) as u8;
+        self.player.render(&timing, playback_on, out_channel, &mut self.player_events);
+
+        // Pass input through and record it, interleaved with the player's events in time order.
+        let mut next_player_event = 0;
+        while let Some(event) = context.next_event() {
+            while let Some(out) = self.player_events.as_slice().get(next_player_event) {
+                if out.timing > event.timing() {
+                    break;
+                }
+                Self::send_player_event(context, out);
+                next_player_event += 1;
+            }
+            self.record(&event, &timing);
+            let _ = context.try_send_event(event);
+        }
+        for out in &self.player_events.as_slice()[next_player_event..] {
+            Self::send_player_event(context, out);
+        }
+
+        self.handle_trigger(&timing);
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for Cadenza {
+    const CLAP_ID: &'static str = "app.cadenza.midi-tools";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Continue, Generate, Interpolate, Drumify and Groove: generative MIDI ideas in time with your song");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::NoteEffect, ClapFeature::Utility];
+}
+
+impl Vst3Plugin for Cadenza {
+    const VST3_CLASS_ID: [u8; 16] = *b"CadenzaMidiTools";
+    // Instrument so that hosts put it on MIDI tracks and take its MIDI output.
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Instrument, Vst3SubCategory::Synth];
+}
+
+nice_export_clap!(Cadenza);
+nice_export_vst3!(Cadenza);

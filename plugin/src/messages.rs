@@ -1,0 +1,138 @@
+//! Every message that crosses a thread boundary, in one place.
+//!
+//! The audio thread only ever moves these through the bounded queues of [`crate::bridge`]:
+//! big payloads travel as `Box`es that were allocated off the audio thread and are dropped off
+//! it again (they are recycled or sent back), so `process()` never allocates or frees.
+
+use cadenza_music::{Clip, Note, NoteBuffer, TimeSignature};
+
+use crate::params::{Mode, Tool};
+
+/// Most notes a capture snapshot or a playback clip may hold; sized for 32 dense bars.
+pub const MAX_CAPTURE_NOTES: usize = 4096;
+
+/// The tool settings a request is made with (a plain copy of the parameters).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ToolSettings {
+    pub tool: Tool,
+    pub mode: Mode,
+    pub temperature: f32,
+    pub variations: u8,
+    pub length_bars: u16,
+    pub interp_steps: u8,
+}
+
+/// What the requester wants done with a capture snapshot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RtRequestKind {
+    /// Run the tool on the captured bars.
+    Generate(ToolSettings),
+    /// Only store the captured bars in input slot `n` (A = 0, B = 1).
+    CaptureToSlot(u8),
+}
+
+/// The captured bars as the audio thread copied them: ticks from the first bar's downbeat.
+#[derive(Debug)]
+pub struct CaptureSnapshot {
+    pub notes: NoteBuffer,
+    pub bars: u16,
+    pub time_signature: TimeSignature,
+}
+
+impl CaptureSnapshot {
+    pub fn to_clip(&self, is_drum: bool) -> Clip {
+        self.notes.to_clip(self.bars, self.time_signature, is_drum)
+    }
+}
+
+/// A request made on the audio thread. The boxes come from a pool that the engine refills, so
+/// the audio thread fills one in place instead of building it.
+#[derive(Debug)]
+pub struct RtRequest {
+    pub kind: RtRequestKind,
+    pub capture: CaptureSnapshot,
+}
+
+impl RtRequest {
+    /// A pool entry: allocated here, off the audio thread, with room for a full capture.
+    pub fn empty() -> Box<Self> {
+        Box::new(Self {
+            kind: RtRequestKind::CaptureToSlot(0),
+            capture: CaptureSnapshot {
+                notes: NoteBuffer::with_capacity(MAX_CAPTURE_NOTES),
+                bars: 0,
+                time_signature: TimeSignature::FOUR_FOUR,
+            },
+        })
+    }
+}
+
+/// A job for the engine, built off the audio thread (by the editor, the CLI or from an
+/// [`RtRequest`]).
+#[derive(Debug, Clone)]
+pub struct EngineRequest {
+    pub id: u64,
+    pub settings: ToolSettings,
+    pub seed: u64,
+    /// Input A (and B for Interpolate).
+    pub inputs: Vec<Clip>,
+}
+
+/// Why a job produced no clips, in words a musician can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("the input clip is empty: record or load a few bars first")]
+    EmptyInput,
+    #[error("{tool} needs {needed} input clip(s), got {got}")]
+    MissingInput { tool: &'static str, needed: usize, got: usize },
+    #[error("the engine failed: {0}")]
+    Internal(String),
+}
+
+/// What the engine says about a job, for the editor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    Started { id: u64 },
+    Finished { id: u64, variations: usize },
+    Failed { id: u64, error: EngineError },
+}
+
+/// One event of a playback clip, in the clip's own ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaybackEvent {
+    pub tick: u32,
+    pub pitch: u8,
+    /// 0 for a note-off.
+    pub velocity: u8,
+}
+
+impl PlaybackEvent {
+    pub fn is_note_on(&self) -> bool {
+        self.velocity > 0
+    }
+}
+
+/// A clip turned into a sorted event list, ready for the player. Built off the audio thread.
+#[derive(Debug, Clone)]
+pub struct PlaybackClip {
+    /// Sorted by tick; at equal ticks note-offs come first so a re-struck pitch is released
+    /// before it sounds again.
+    pub events: Vec<PlaybackEvent>,
+    pub length_ticks: u32,
+    /// Which variation this is (for the editor), as chosen by whoever built it.
+    pub variation: usize,
+}
+
+impl PlaybackClip {
+    pub fn from_clip(clip: &Clip, variation: usize) -> Box<Self> {
+        let length_ticks = clip.length_ticks().max(1);
+        let mut events = Vec::with_capacity(clip.notes.len() * 2);
+        for note in clip.notes.iter().filter(|n| n.start < length_ticks && n.end > n.start) {
+            let Note { pitch, velocity, start, end, .. } = *note;
+            events.push(PlaybackEvent { tick: start, pitch: pitch.min(127), velocity: velocity.clamp(1, 127) });
+            events.push(PlaybackEvent { tick: end.min(length_ticks), pitch: pitch.min(127), velocity: 0 });
+        }
+        events.sort_by_key(|e| (e.tick, e.is_note_on(), e.pitch));
+        Box::new(Self { events, length_ticks, variation })
+    }
+}

@@ -1,0 +1,107 @@
+//! Host-automatable parameters. Everything a musician may want to automate or MIDI-learn lives
+//! here; the persisted non-parameter state (clips, selection) lives in [`crate::session`].
+
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+
+use crate::session::SessionField;
+
+/// The five Magenta-Studio tools.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Tool {
+    Continue,
+    Generate,
+    Interpolate,
+    Drumify,
+    Groove,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Mode {
+    Melody,
+    Drums,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Playback {
+    Off,
+    #[name = "Play selected"]
+    PlaySelected,
+}
+
+#[derive(Params)]
+pub struct CadenzaParams {
+    /// Sampling temperature: 0 = always the most likely note, 1 = as trained, 2 = wild.
+    #[id = "temperature"]
+    pub temperature: FloatParam,
+    #[id = "variations"]
+    pub variations: IntParam,
+    #[id = "length_bars"]
+    pub length_bars: IntParam,
+    #[id = "tool"]
+    pub tool: EnumParam<Tool>,
+    #[id = "mode"]
+    pub mode: EnumParam<Mode>,
+    #[id = "interp_steps"]
+    pub interp_steps: IntParam,
+    #[id = "playback"]
+    pub playback: EnumParam<Playback>,
+    /// 1-based MIDI channel the generated clip plays on.
+    #[id = "out_channel"]
+    pub out_channel: IntParam,
+    /// Record incoming notes into the capture ring.
+    #[id = "capture"]
+    pub capture_armed: BoolParam,
+    /// How many bars "use last N bars" takes from the capture ring.
+    #[id = "capture_bars"]
+    pub capture_bars: IntParam,
+    /// A trigger: a rising edge (button, automation, MIDI learn) runs the selected tool on the
+    /// captured bars.
+    #[id = "generate"]
+    pub generate: BoolParam,
+
+    #[persist = "session"]
+    pub session: Arc<SessionField>,
+}
+
+impl CadenzaParams {
+    pub fn new(session: Arc<SessionField>) -> Self {
+        Self {
+            temperature: FloatParam::new(
+                "Temperature",
+                1.0,
+                FloatRange::Linear { min: 0.0, max: 2.0 },
+            )
+            .with_step_size(0.01)
+            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            variations: IntParam::new("Variations", 4, IntRange::Linear { min: 1, max: 16 }),
+            length_bars: IntParam::new("Length", 4, IntRange::Linear { min: 1, max: 32 })
+                .with_unit(" bars"),
+            tool: EnumParam::new("Tool", Tool::Continue),
+            mode: EnumParam::new("Mode", Mode::Melody),
+            interp_steps: IntParam::new("Interpolation steps", 5, IntRange::Linear { min: 1, max: 16 }),
+            playback: EnumParam::new("Playback", Playback::PlaySelected),
+            out_channel: IntParam::new("Output channel", 1, IntRange::Linear { min: 1, max: 16 }),
+            capture_armed: BoolParam::new("Capture", true)
+                .with_value_to_string(Arc::new(|armed| if armed { "Armed" } else { "Off" }.into())),
+            capture_bars: IntParam::new("Capture bars", 4, IntRange::Linear { min: 1, max: 32 })
+                .with_unit(" bars"),
+            generate: BoolParam::new("Generate", false),
+            session,
+        }
+    }
+
+    /// A copy of the tool settings as they are right now (read by the audio thread when a
+    /// request is triggered, so it must not allocate).
+    pub fn tool_settings(&self) -> crate::messages::ToolSettings {
+        crate::messages::ToolSettings {
+            tool: self.tool.value(),
+            mode: self.mode.value(),
+            temperature: self.temperature.value(),
+            variations: self.variations.value() as u8,
+            length_bars: self.length_bars.value() as u16,
+            interp_steps: self.interp_steps.value() as u8,
+        }
+    }
+}
