@@ -1,0 +1,95 @@
+//! Capture against the host's musical position and the round trip through the engine thread.
+
+use std::time::Duration;
+
+use cadenza::messages::EngineEvent;
+use cadenza::music::Note;
+use cadenza::params::Tool;
+use cadenza_tests::{note_off, note_on, set_param, Host};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// Plays C4 on beat 1 (1/2 beat), E4 on beat 2.25 (1/4 beat) and G4 held over the end, in bar 3
+/// of the song, then presses Generate.
+fn record_phrase(host: &mut Host) {
+    host.playing = true;
+    host.locate_beats(8.0); // bar 3
+    let spb = host.samples_per_beat();
+    let at = |beat: f64| (beat * spb).round() as usize;
+    let input = [
+        (at(1.0), note_on(60, 100)),
+        (at(1.5), note_off(60)),
+        (at(2.25), note_on(64, 80)),
+        (at(2.5), note_off(64)),
+        (at(3.0), note_on(67, 70)),
+    ];
+    host.run(at(3.5), 100, &input);
+}
+
+#[test]
+fn notes_are_captured_at_their_beats_and_generate_runs_the_engine() {
+    let mut host = Host::new(44_100.0);
+    set_param(&host.plugin.params_arc().capture_bars, 1);
+    record_phrase(&mut host);
+
+    set_param(&host.plugin.params_arc().variations, 3);
+    set_param(&host.plugin.params_arc().generate, true);
+    host.run(64, 64, &[]);
+    let event = host.wait_for_engine(WAIT);
+    assert!(matches!(event, EngineEvent::Finished { variations: 3, .. }), "{event:?}");
+    assert_eq!(host.process_allocations, 0, "capturing and requesting must not allocate");
+
+    let session = host.plugin.engine().session.lock().clone();
+    let captured = session.inputs[0].clone().expect("the capture is stored in slot A");
+    assert_eq!(captured.bars, 1);
+    let note = |pitch, velocity, start, end| Note { pitch, velocity, start, end, channel: 0 };
+    // The snapshot is taken at the end of the 64-sample block that saw the trigger.
+    let snapshot_tick = 1680 + (64.0 / host.samples_per_beat() * 480.0).round() as u32;
+    assert_eq!(
+        captured.notes,
+        vec![note(60, 100, 480, 720), note(64, 80, 1080, 1200), note(67, 70, 1440, snapshot_tick)],
+        "ticks from the bar's downbeat; the held G4 ends where the snapshot was taken"
+    );
+    // The stand-in engine echoes the phrase an octave up, once per variation.
+    assert_eq!(session.generated.len(), 3);
+    for clip in &session.generated {
+        let pitches: Vec<u8> = clip.notes.iter().map(|n| n.pitch).collect();
+        assert_eq!(pitches, vec![72, 76, 79]);
+    }
+    assert_eq!(session.selected, Some(0));
+    assert_eq!(host.plugin.player().clip().map(|c| c.variation), Some(0));
+}
+
+#[test]
+fn a_trigger_with_nothing_captured_reports_an_error_and_keeps_running() {
+    let mut host = Host::new(48_000.0);
+    set_param(&host.plugin.params_arc().generate, true);
+    host.run(64, 64, &[]);
+    let event = host.wait_for_engine(WAIT);
+    assert!(matches!(event, EngineEvent::Failed { .. }), "{event:?}");
+    // MIDI still flows.
+    host.output.clear();
+    host.run(128, 128, &[(3, note_on(50, 50))]);
+    assert_eq!(host.notes().len(), 1);
+}
+
+#[test]
+fn the_trigger_fires_once_per_press_and_disarmed_capture_records_nothing() {
+    let mut host = Host::new(48_000.0);
+    set_param(&host.plugin.params_arc().capture_armed, false);
+    record_phrase(&mut host);
+    assert!(host.plugin.capture().is_empty());
+
+    set_param(&host.plugin.params_arc().capture_armed, true);
+    record_phrase(&mut host);
+    assert_eq!(host.plugin.capture().len(), 2, "two finished notes, G4 still held");
+
+    set_param(&host.plugin.params_arc().tool, Tool::Continue);
+    set_param(&host.plugin.params_arc().generate, true);
+    host.run(64 * 10, 64, &[]); // held down for ten blocks: still one request
+    let first = host.wait_for_engine(WAIT);
+    assert!(matches!(first, EngineEvent::Finished { .. }));
+    std::thread::sleep(Duration::from_millis(50));
+    host.run(64, 64, &[]);
+    assert!(host.plugin.engine().events.pop().is_none(), "no second job while the button stays down");
+}
