@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{MusicError, Result};
+
 /// Ticks per quarter note for every clip in Cadenza (and for exported .mid files).
 pub const PPQ: u32 = 480;
 
@@ -62,6 +64,48 @@ impl Clip {
     /// Sorts notes by (start, pitch, end) so every consumer can rely on the order.
     pub fn sort(&mut self) {
         self.notes.sort_by_key(|n| (n.start, n.pitch, n.end, n.channel, n.velocity));
+    }
+
+    /// The `bars` bars starting at tick `start` (of this clip) as a new clip: notes whose onset
+    /// lies in the window, shifted so the window starts at tick 0, ends clamped to the window end.
+    /// This is how training windows and golden vectors are cut; bar lines are this clip's.
+    pub fn window(&self, start: Tick, bars: u16) -> Result<Clip> {
+        let len = self.time_signature.ticks_per_bar() as u64 * bars as u64;
+        let end = start as u64 + len;
+        if end > Tick::MAX as u64 {
+            return Err(MusicError::InvalidWindow { start: start as u64, bars });
+        }
+        let end = end as Tick;
+        let mut notes: Vec<Note> = self
+            .notes
+            .iter()
+            .filter(|n| n.start >= start && n.start < end)
+            .map(|n| Note { start: n.start - start, end: n.end.min(end) - start, ..*n })
+            .collect();
+        notes.retain(|n| n.end > n.start);
+        let mut clip = Clip { notes, bars, time_signature: self.time_signature, is_drum: self.is_drum };
+        clip.sort();
+        Ok(clip)
+    }
+
+    /// Checks what MIDI export needs: pitch and channel in MIDI range, velocity 1..=127 (0 would
+    /// be a note-off), `end > start`.
+    pub fn validate(&self) -> Result<()> {
+        for (index, n) in self.notes.iter().enumerate() {
+            let reason = if n.pitch > 127 {
+                "pitch > 127"
+            } else if n.velocity == 0 || n.velocity > 127 {
+                "velocity outside 1..=127"
+            } else if n.channel > 15 {
+                "channel > 15"
+            } else if n.end <= n.start {
+                "end <= start"
+            } else {
+                continue;
+            };
+            return Err(MusicError::InvalidNote { index, reason });
+        }
+        Ok(())
     }
 }
 

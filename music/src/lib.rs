@@ -1,6 +1,37 @@
 //! Cadenza's music core: one clip/note model shared by the audio thread, the engine, the editor
 //! and (through `models/spec/encoding.json`) the Python training code.
+//!
+//! - [`clip`]: clips and notes at 480 PPQ; [`NoteBuffer`] for the audio thread.
+//! - [`spec`]: the embedded encoding spec and its constants; [`drum_map`]: the editable drum map.
+//! - [`quantize`]: the 16th grid (4/4 only) with micro-timing offsets.
+//! - [`melody`], [`drums`], [`groove`]: model encodings and decodings; [`transpose`]: helpers to
+//!   bring melodies into the model range or a key.
+//! - [`midi_import`], [`midi_export`]: .mid files; [`golden`]: the golden-vector file format.
+//! - [`error`]: [`MusicError`], the one error type.
 
 pub mod clip;
+pub mod drum_map;
+pub mod drums;
+pub mod error;
+pub mod golden;
+pub mod groove;
+pub mod melody;
+pub mod midi_export;
+pub mod midi_import;
+pub mod quantize;
+pub mod report;
+pub mod spec;
+pub mod transpose;
 
 pub use clip::{Clip, Note, NoteBuffer, Tick, TimeSignature, PPQ};
+pub use drum_map::{DrumClass, DrumMap};
+pub use drums::{decode_drums, encode_drums, DrumTokens};
+pub use error::{MusicError, Result};
+pub use groove::{decode_groove, decode_groove_flat, encode_groove, encode_tap, GrooveFeatures, GrooveRow, TapFeatures, TapRow};
+pub use melody::{decode_melody, encode_melody, MelodyTokens};
+pub use midi_export::{export_midi, ExportOptions};
+pub use midi_import::{import_midi, import_midi_file, ImportOptions, MidiImport, TrackSelect};
+pub use quantize::{quantize, quantize_clip, step_of_tick, Quantized, QuantizedNote};
+pub use report::Dropped;
+pub use spec::Spec;
+pub use transpose::{estimate_key, transpose, transpose_into_range, transpose_to_key, Key, RangeFit};
