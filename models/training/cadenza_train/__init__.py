@@ -1,0 +1,1 @@
+"""Cadenza model training pipeline (data prep, training, eval, ONNX export, quantization, manifest)."""

@@ -1,0 +1,59 @@
+"""CLI.
+
+  python -m cadenza_train all              # prep + train/export/quantize/eval/samples for all five models
+  python -m cadenza_train train NAME       # retrain one model (melody_rnn, drum_rnn, melody_vae, drum_vae, groove_vae)
+  python -m cadenza_train prep             # data prep only
+  python -m cadenza_train all --smoke      # tiny end-to-end run in a temp dir (never touches models/)
+Add --fresh to delete a model's checkpoints first (otherwise training resumes from runs/NAME/ckpt.pt).
+"""
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="cadenza_train")
+    ap.add_argument("cmd", choices=["all", "train", "prep"])
+    ap.add_argument("names", nargs="*")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--fresh", action="store_true")
+    ap.add_argument("--out", default=None, help="smoke: output folder (default: a new temp dir)")
+    a = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    from .configs import MODEL_NAMES
+    from . import pipeline
+    from .paths import RUNS_DIR
+
+    def log(msg):
+        print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+    root = None
+    if a.smoke:
+        root = a.out or tempfile.mkdtemp(prefix="cadenza_smoke_")
+        log(f"smoke mode: writing to {root}")
+    if a.cmd == "prep":
+        from . import data
+        from .paths import DATA_DIR
+        import pathlib
+        data.prep(pathlib.Path(root) / "data" if root else DATA_DIR, smoke=a.smoke, log=log)
+        return 0
+    names = MODEL_NAMES if a.cmd == "all" else a.names
+    bad = [n for n in names if n not in MODEL_NAMES]
+    if not names or bad:
+        ap.error(f"model names: {MODEL_NAMES}")
+    if a.fresh and not a.smoke:
+        for n in names:
+            shutil.rmtree(RUNS_DIR / n, ignore_errors=True)
+    pipeline.run(names, smoke=a.smoke, root=root, log=log)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,424 @@
+"""Seeded, resumable training loops for the five models."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import data as D
+from . import encoding as enc
+from .models import GrooveVAE, LSTMLM, SeqVAE, kl_per_example
+
+
+def setup_torch():
+    torch.set_num_threads(1)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def seed_all(seed: int):
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------- data views
+
+def load_domain(data_dir: Path, domain: str):
+    """-> dict(train=[seq...], valid=[seq...]) of token arrays, or GMD performance dicts for groove."""
+    if domain == "melody":
+        keys, seqs, split = D.load_melody(data_dir / "melody.npz")
+        return {"train": [s for s, sp in zip(seqs, split) if sp == "train"],
+                "valid": [s for s, sp in zip(seqs, split) if sp == "valid"],
+                "keys": keys}
+    perfs = D.load_drums(data_dir / "drums.npz")
+    if domain == "drums":
+        return {"train": [p["tokens"] for p in perfs if p["split"] == "train"],
+                "valid": [p["tokens"] for p in perfs if p["split"] == "valid"]}
+    return {"train": [p for p in perfs if p["split"] == "train"],
+            "valid": [p for p in perfs if p["split"] == "valid"]}
+
+
+def transpose_tokens(tok: np.ndarray, shift: int, spec) -> np.ndarray:
+    out = tok.copy()
+    on = out >= spec.first_note_on
+    out[on] += shift
+    return out
+
+
+def random_transpose(tok: np.ndarray, rng, lo_hi, spec) -> np.ndarray:
+    on = tok >= spec.first_note_on
+    if not on.any():
+        return tok
+    lo = int(tok[on].min()) - spec.first_note_on
+    hi = int(tok[on].max()) - spec.first_note_on
+    top = spec.max_pitch - spec.min_pitch
+    a = max(lo_hi[0], -lo)
+    b = min(lo_hi[1], top - hi)
+    if b < a:
+        return tok
+    return transpose_tokens(tok, int(rng.integers(a, b + 1)), spec)
+
+
+def windows(seqs, length: int, hop: int, min_events: int, domain: str, spec):
+    out = []
+    for s in seqs:
+        for a in range(0, len(s) - length + 1, hop):
+            w = s[a:a + length]
+            if domain == "melody":
+                n = int((w >= spec.first_note_on).sum())
+            else:
+                n = int((w > 0).sum())
+            if n >= min_events:
+                out.append(w)
+    return np.stack(out) if out else np.zeros((0, length), np.int64)
+
+
+def lm_chunks(seqs, length: int):
+    """Non-overlapping eval chunks of length+1 tokens (the first token is context only)."""
+    out = []
+    for s in seqs:
+        for a in range(0, len(s) - length, length):
+            out.append(s[a:a + length + 1])
+    return np.stack(out) if out else np.zeros((0, length + 1), np.int64)
+
+
+# ----------------------------------------------------------------------------- training loop
+
+class Trainer:
+    def __init__(self, name, model, cfg, run_dir: Path, log=print):
+        self.name, self.model, self.cfg, self.run_dir, self.log = name, model, cfg, Path(run_dir), log
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+        self.step = 0
+        self.elapsed = 0.0
+        self.best = math.inf
+        self.history = []
+        self.ckpt = self.run_dir / "ckpt.pt"
+        self.best_path = self.run_dir / "best.pt"
+
+    def lr_at(self, step):
+        m = self.cfg["max_steps"]
+        warm = min(200, m // 10 + 1)
+        if step < warm:
+            return self.cfg["lr"] * (step + 1) / warm
+        return self.cfg["lr"] * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / m))))
+
+    def save(self, rng):
+        torch.save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
+                    "elapsed": self.elapsed, "best": self.best, "history": self.history,
+                    "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()}, self.ckpt)
+
+    def maybe_resume(self, rng):
+        if self.ckpt.exists():
+            st = torch.load(self.ckpt, weights_only=False)
+            self.model.load_state_dict(st["model"])
+            self.opt.load_state_dict(st["opt"])
+            self.step, self.elapsed, self.best, self.history = st["step"], st["elapsed"], st["best"], st["history"]
+            rng.bit_generator.state = st["rng"]
+            torch.set_rng_state(st["torch_rng"])
+            self.log(f"[{self.name}] resumed at step {self.step} ({self.elapsed:.0f}s)")
+
+    def run(self, batch_fn, loss_fn, eval_fn, rng):
+        self.maybe_resume(rng)
+        cfg = self.cfg
+        t_last = time.time()
+        run_loss = []
+        while self.step < cfg["max_steps"] and self.elapsed < cfg["max_minutes"] * 60:
+            self.model.train()
+            for g in self.opt.param_groups:
+                g["lr"] = self.lr_at(self.step)
+            batch = batch_fn(rng)
+            loss, parts = loss_fn(batch, self.step)
+            self.opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.opt.step()
+            self.step += 1
+            run_loss.append(parts)
+            now = time.time()
+            self.elapsed += now - t_last
+            t_last = now
+            if self.step % cfg["eval_every"] == 0 or self.step >= cfg["max_steps"] \
+                    or self.elapsed >= cfg["max_minutes"] * 60:
+                self.model.eval()
+                with torch.no_grad():
+                    v = eval_fn()
+                tr = {k: float(np.mean([p[k] for p in run_loss])) for k in run_loss[0]}
+                run_loss = []
+                self.history.append({"step": self.step, "elapsed_s": round(self.elapsed, 1), "train": tr, "valid": v})
+                self.log(f"[{self.name}] step {self.step}/{cfg['max_steps']} {self.elapsed:.0f}s "
+                         f"train {json.dumps({k: round(x, 4) for k, x in tr.items()})} valid {json.dumps(v)}")
+                if v["select"] < self.best:
+                    self.best = v["select"]
+                    torch.save({"model": self.model.state_dict(), "step": self.step}, self.best_path)
+                self.save(rng)
+                t_last = time.time()
+        if not self.best_path.exists():
+            torch.save({"model": self.model.state_dict(), "step": self.step}, self.best_path)
+        best = torch.load(self.best_path, weights_only=False)
+        self.model.load_state_dict(best["model"])
+        self.model.eval()
+        return {"steps": self.step, "train_seconds": round(self.elapsed, 1), "best_step": best["step"],
+                "history": self.history}
+
+
+def hardware():
+    return {"cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
+            "device": "cpu", "torch": torch.__version__, "note": "1 CPU thread on a 2-core VM shared with Rust builds"}
+
+
+# ----------------------------------------------------------------------------- LM
+
+def build_lm(cfg, spec):
+    V = spec.mel_classes if cfg["domain"] == "melody" else spec.drum_vocab
+    bits = spec.num_drum_classes if cfg["domain"] == "drums" else 0
+    return LSTMLM(V, cfg["emb"], cfg["hidden"], cfg["layers"], cfg["dropout"], drum_bits=bits)
+
+
+def train_lm(name, cfg, data_dir, run_dir, log=print):
+    setup_torch()
+    seed_all(cfg["seed"])
+    spec = enc.load_spec()
+    dd = load_domain(data_dir, cfg["domain"])
+    train = [s for s in dd["train"] if len(s) > cfg["seq_len"] + 1]
+    lens = np.array([len(s) for s in train], np.float64)
+    p = lens / lens.sum()
+    L = cfg["seq_len"]
+    val = lm_chunks(dd["valid"], L)
+    if len(val) > 600:
+        val = val[np.random.RandomState(0).choice(len(val), 600, replace=False)]
+    val_t = torch.from_numpy(val.astype(np.int64))
+    model = build_lm(cfg, spec)
+    rng = np.random.default_rng(cfg["seed"])
+
+    def batch_fn(rng):
+        idx = rng.choice(len(train), cfg["batch"], p=p)
+        out = []
+        for i in idx:
+            s = train[i]
+            a = int(rng.integers(0, len(s) - L - 1))
+            w = s[a:a + L + 1]
+            if cfg.get("transpose"):
+                w = random_transpose(w, rng, cfg["transpose"], spec)
+            out.append(w)
+        return torch.from_numpy(np.stack(out).astype(np.int64))
+
+    def loss_fn(b, step):
+        logits, _ = model(b[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b[:, 1:].reshape(-1))
+        return loss, {"nll": loss.item()}
+
+    def eval_fn():
+        nll, acc = lm_eval(model, val_t)
+        return {"nll": round(nll, 4), "acc": round(acc, 4), "select": nll}
+
+    tr = Trainer(name, model, cfg, run_dir, log)
+    info = tr.run(batch_fn, loss_fn, eval_fn, rng)
+    return model, info
+
+
+@torch.no_grad()
+def lm_eval(model, val_t, bs=100):
+    model.eval()
+    tot, n, corr = 0.0, 0, 0
+    for i in range(0, len(val_t), bs):
+        b = val_t[i:i + bs]
+        logits, _ = model(b[:, :-1])
+        tgt = b[:, 1:]
+        tot += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), reduction="sum").item()
+        corr += (logits.argmax(-1) == tgt).sum().item()
+        n += tgt.numel()
+    return tot / n, corr / n
+
+
+def bigram_baseline(train_seqs, val_chunks, V):
+    """Interpolated bigram: lam * ML bigram + (1-lam) * add-one unigram; lam picked on the validation set
+    (which only makes the baseline stronger)."""
+    big = np.zeros((V, V), np.float64)
+    for s in train_seqs:
+        np.add.at(big, (s[:-1], s[1:]), 1)
+    uni = big.sum(0) + 1.0
+    uni /= uni.sum()
+    rows = big.sum(1, keepdims=True)
+    ml = np.divide(big, rows, out=np.zeros_like(big), where=rows > 0)
+    prev = val_chunks[:, :-1].reshape(-1)
+    nxt = val_chunks[:, 1:].reshape(-1)
+    best = None
+    for lam in [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99]:
+        pr = lam * ml[prev, nxt] + (1 - lam) * uni[nxt]
+        nll = float(-np.log(pr).mean())
+        if best is None or nll < best[0]:
+            best = (nll, lam)
+    pred = (ml * 0.999 + uni[None] * 0.001).argmax(1)
+    acc = float((pred[prev] == nxt).mean())
+    return {"nll": round(best[0], 4), "lambda": best[1], "acc": round(acc, 4)}
+
+
+# ----------------------------------------------------------------------------- VAE
+
+def build_vae(cfg, spec):
+    V = spec.mel_classes if cfg["domain"] == "melody" else spec.drum_vocab
+    bits = spec.num_drum_classes if cfg["domain"] == "drums" else 0
+    return SeqVAE(V, cfg["emb"], cfg["enc_hidden"], cfg["dec_hidden"], cfg["dec_layers"], cfg["z_dim"],
+                  drum_bits=bits, dropout=cfg["dropout"])
+
+
+def vae_windows(cfg, data_dir, spec, smoke=False):
+    dd = load_domain(data_dir, cfg["domain"])
+    T = cfg["bars"] * spec.steps_per_bar
+    hop = spec.steps_per_bar
+    min_ev = 2 if smoke else (6 if cfg["domain"] == "melody" else 12)
+    tr = windows(dd["train"], T, hop, min_ev, cfg["domain"], spec)
+    va = windows(dd["valid"], T, hop * 2, min_ev, cfg["domain"], spec)
+    return tr, va
+
+
+def train_vae(name, cfg, data_dir, run_dir, log=print, smoke=False):
+    setup_torch()
+    seed_all(cfg["seed"])
+    spec = enc.load_spec()
+    tr, va = vae_windows(cfg, data_dir, spec, smoke)
+    log(f"[{name}] windows train {len(tr)} valid {len(va)}")
+    va_eval = va[np.random.RandomState(0).choice(len(va), min(len(va), 1000), replace=False)]
+    va_t = torch.from_numpy(va_eval.astype(np.int64))
+    model = build_vae(cfg, spec)
+    rng = np.random.default_rng(cfg["seed"])
+
+    def batch_fn(rng):
+        idx = rng.integers(0, len(tr), cfg["batch"])
+        b = tr[idx]
+        if cfg.get("transpose"):
+            b = np.stack([random_transpose(w, rng, cfg["transpose"], spec) for w in b])
+        return torch.from_numpy(b.astype(np.int64))
+
+    def loss_fn(b, step):
+        logits, mu, sigma = model(b)
+        rec = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b.reshape(-1), reduction="sum") / b.shape[0]
+        kl = kl_per_example(mu, sigma).mean()
+        beta = cfg["beta"] * min(1.0, step / max(1, cfg["max_steps"] // 4))
+        loss = rec + beta * torch.clamp(kl - cfg["free_bits"], min=0.0)
+        return loss, {"rec": rec.item() / b.shape[1], "kl": kl.item()}
+
+    def eval_fn():
+        r = vae_tf_eval(model, va_t)
+        return {"rec_nll": round(r["nll"], 4), "tf_acc": round(r["acc"], 4), "kl": round(r["kl"], 2),
+                "select": r["nll"] + cfg["beta"] * max(0.0, r["kl"] - cfg["free_bits"]) / va_t.shape[1]}
+
+    info = Trainer(name, model, cfg, run_dir, log).run(batch_fn, loss_fn, eval_fn, rng)
+    return model, info, tr, va
+
+
+@torch.no_grad()
+def vae_tf_eval(model, va_t, bs=250):
+    model.eval()
+    tot, corr, n, kl = 0.0, 0, 0, 0.0
+    for i in range(0, len(va_t), bs):
+        b = va_t[i:i + bs]
+        mu, sigma = model.encode(b)
+        logits = model.decode_tf(mu, b)
+        tot += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b.reshape(-1), reduction="sum").item()
+        corr += (logits.argmax(-1) == b).sum().item()
+        n += b.numel()
+        kl += kl_per_example(mu, sigma).sum().item()
+    return {"nll": tot / n, "acc": corr / n, "kl": kl / len(va_t)}
+
+
+# ----------------------------------------------------------------------------- groove
+
+def groove_windows(perfs, spec, hop=None, min_hits=4):
+    T = spec.groove_steps
+    hop = hop or spec.steps_per_bar
+    G, Tp = [], []
+    for p in perfs:
+        g, t = p["groove"], p["tap"]
+        for a in range(0, len(g) - T + 1, hop):
+            gw = g[a:a + T]
+            if gw[:, 0::3].sum() >= min_hits:
+                G.append(gw)
+                Tp.append(t[a:a + T])
+    if not G:
+        return np.zeros((0, T, spec.groove_floats), np.float32), np.zeros((0, T, spec.tap_floats), np.float32)
+    return np.stack(G).astype(np.float32), np.stack(Tp).astype(np.float32)
+
+
+def hits_only(G):
+    H = np.zeros_like(G)
+    H[..., 0::3] = G[..., 0::3]
+    return H
+
+
+def groove_input(variant, G, Tp):
+    return Tp if variant == "drumify" else hits_only(G)
+
+
+def train_groove(name, variant, cfg, data_dir, run_dir, log=print, smoke=False):
+    setup_torch()
+    seed_all(cfg["seed"] + (0 if variant == "drumify" else 100))
+    spec = enc.load_spec()
+    dd = load_domain(data_dir, "groove")
+    Gtr, Ttr = groove_windows(dd["train"], spec)
+    Gva, Tva = groove_windows(dd["valid"], spec, hop=spec.steps_per_bar * 2)
+    log(f"[{name}/{variant}] windows train {len(Gtr)} valid {len(Gva)}")
+    Xtr = groove_input(variant, Gtr, Ttr)
+    Xva = groove_input(variant, Gva, Tva)
+    F_in = Xtr.shape[-1]
+    model = GrooveVAE(F_in, spec.num_drum_classes, cfg["enc_hidden"], cfg["dec_hidden"], cfg["z_dim"], cfg["dropout"])
+    rng = np.random.default_rng(cfg["seed"])
+    Xva_t, Gva_t = torch.from_numpy(Xva), torch.from_numpy(Gva)
+
+    def batch_fn(rng):
+        idx = rng.integers(0, len(Xtr), cfg["batch"])
+        return torch.from_numpy(Xtr[idx]), torch.from_numpy(Gtr[idx])
+
+    def loss_fn(b, step):
+        x, g = b
+        (hl, vel, off), mu, sigma = model(x)
+        l = groove_loss(hl, vel, off, g)
+        kl = kl_per_example(mu, sigma).mean()
+        beta = cfg["beta"] * min(1.0, step / max(1, cfg["max_steps"] // 4))
+        loss = l["total"] + beta * torch.clamp(kl - cfg["free_bits"], min=0.0) / g.shape[1]
+        return loss, {"hit": l["hit"].item(), "vel": l["vel"].item(), "off": l["off"].item(), "kl": kl.item()}
+
+    def eval_fn():
+        mu, sigma = model.encode(Xva_t)
+        hl, vel, off = model.decode(mu, Xva_t)
+        l = groove_loss(hl, vel, off, Gva_t)
+        m = groove_metrics(hl, vel, off, Gva)
+        return {"hit_bce": round(l["hit"].item(), 4), "f1": round(m["f1"], 4), "vel_mae": round(m["vel_mae"], 4),
+                "off_mae": round(m["off_mae"], 4), "select": l["total"].item()}
+
+    info = Trainer(f"{name}_{variant}", model, cfg, Path(run_dir) / variant, log).run(batch_fn, loss_fn, eval_fn, rng)
+    return model, info, (Xtr, Gtr, Ttr), (Xva, Gva, Tva)
+
+
+def groove_loss(hl, vel, off, g):
+    hits = g[..., 0::3]
+    tv, to = g[..., 1::3], g[..., 2::3]
+    bce = F.binary_cross_entropy_with_logits(hl, hits)
+    m = hits.sum().clamp(min=1.0)
+    lv = ((vel - tv) ** 2 * hits).sum() / m
+    lo = ((off - to) ** 2 * hits).sum() / m
+    return {"hit": bce, "vel": lv, "off": lo, "total": bce + 4.0 * lv + 8.0 * lo}
+
+
+def f1_score(pred, true):
+    tp = float((pred & true).sum())
+    fp = float((pred & ~true).sum())
+    fn = float((~pred & true).sum())
+    return 2 * tp / max(1.0, 2 * tp + fp + fn)
+
+
+def groove_metrics(hl, vel, off, G):
+    """Onset F1 (hit prob > 0.5 vs true hits); velocity / timing MAE on the true hits."""
+    hl, vel, off = (t.detach().numpy() if torch.is_tensor(t) else t for t in (hl, vel, off))
+    true = G[..., 0::3] > 0.5
+    pred = hl > 0.0
+    return {"f1": f1_score(pred, true),
+            "vel_mae": float(np.abs(vel - G[..., 1::3])[true].mean()),
+            "off_mae": float(np.abs(off - G[..., 2::3])[true].mean())}
