@@ -43,9 +43,10 @@ impl TapFeatures {
 }
 
 /// Writes one onset into a `[hit, velocity, offset]` slot: the loudest onset wins, and of equally
-/// loud ones the earliest (the notes arrive sorted by onset).
+/// loud ones the earliest (the notes arrive sorted by onset). Velocities above 127 (not valid
+/// MIDI) count as 127, so features stay in 0..=1.
 fn put(slot: &mut [f32], n: &QuantizedNote) {
-    let velocity = n.velocity as f32 / 127.0;
+    let velocity = n.velocity.min(127) as f32 / 127.0;
     if slot[0] == 0.0 || velocity > slot[1] {
         slot[0] = 1.0;
         slot[1] = velocity;
