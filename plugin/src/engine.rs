@@ -6,7 +6,7 @@
 //! same request and response types the real engine will use.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -80,6 +80,9 @@ pub struct EngineShared {
     pub events: ArrayQueue<EngineEvent>,
     /// Editor → engine jobs.
     pub ui_requests: ArrayQueue<EngineRequest>,
+    /// Requests from the audio thread not yet answered (their clip not yet sent to the
+    /// player). Offline renders wait for this to reach zero.
+    pub rt_jobs_in_flight: AtomicUsize,
     next_id: AtomicU64,
     shutdown: AtomicBool,
 }
@@ -92,6 +95,7 @@ impl EngineShared {
             progress: Progress::default(),
             events: ArrayQueue::new(EVENT_QUEUE_SIZE),
             ui_requests: ArrayQueue::new(UI_REQUEST_QUEUE_SIZE),
+            rt_jobs_in_flight: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             shutdown: AtomicBool::new(false),
         })
@@ -165,11 +169,13 @@ impl EngineThread {
     fn tick(&mut self) {
         let shared = self.shared.clone();
         shared.bridge.collect_garbage();
+        let mut rt_jobs_done = 0;
         while let Some(request) = shared.bridge.requests.pop() {
             if let Some(job) = self.take_rt_request(&request) {
                 self.run_job(job);
             }
             shared.bridge.recycle(request);
+            rt_jobs_done += 1;
         }
         while let Some(job) = shared.ui_requests.pop() {
             self.run_job(job);
@@ -184,6 +190,9 @@ impl EngineThread {
             if let Err(clip) = shared.bridge.playback.push(clip) {
                 self.pending_playback = Some(clip);
             }
+        }
+        if rt_jobs_done > 0 {
+            shared.rt_jobs_in_flight.fetch_sub(rt_jobs_done, Ordering::AcqRel);
         }
     }
 

@@ -20,6 +20,7 @@ pub mod session;
 use audio::capture::Capture;
 use audio::events::{EventList, OutEvent};
 use audio::player::Player;
+use audio::preview::PreviewSynth;
 use audio::transport::BlockTiming;
 use bridge::Bridge;
 use engine::{EngineHandle, EngineShared, OctaveEcho};
@@ -40,6 +41,9 @@ pub struct Cadenza {
     capture: Capture,
     /// The player's events for the current block (preallocated).
     player_events: EventList,
+    /// Every note event sent this block, in order, for the preview synth.
+    sent_events: EventList,
+    preview: PreviewSynth,
     /// The generate trigger's value in the previous block, for edge detection.
     generate_was_on: bool,
     /// Release sounding notes at the start of the next block (after deactivate/reset).
@@ -48,7 +52,13 @@ pub struct Cadenza {
     spare_request: Option<Box<RtRequest>>,
     /// Requests that could not be sent because every pooled box was in use.
     pub dropped_requests: u64,
+    /// The host renders offline (a bounce): blocking is allowed and results must be
+    /// deterministic, so `process()` waits for the engine's answers.
+    offline: bool,
 }
+
+/// Longest an offline render waits for one engine answer.
+const OFFLINE_ENGINE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Default for Cadenza {
     fn default() -> Self {
@@ -62,10 +72,13 @@ impl Default for Cadenza {
             player: Player::new(),
             capture: Capture::new(),
             player_events: EventList::new(),
+            sent_events: EventList::new(),
+            preview: PreviewSynth::new(),
             generate_was_on: false,
             release_pending: false,
             spare_request: None,
             dropped_requests: 0,
+            offline: false,
         }
     }
 }
@@ -155,9 +168,22 @@ impl Cadenza {
         let bars = self.params.capture_bars.value() as u16;
         request.capture.bars = self.capture.snapshot(bars, now, &mut request.capture.notes);
         request.capture.time_signature = self.capture.time_signature();
+        self.shared.rt_jobs_in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         if let Err(request) = self.bridge.requests.push(request) {
+            self.shared.rt_jobs_in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
             self.spare_request = Some(request);
             self.dropped_requests += 1;
+        }
+    }
+
+    /// Offline only: blocks until the engine has answered every request, so a bounce hears the
+    /// result at the same place whatever the machine's speed. Never called in real time.
+    fn wait_for_engine_offline(&self) {
+        let deadline = std::time::Instant::now() + OFFLINE_ENGINE_WAIT;
+        while self.shared.rt_jobs_in_flight.load(std::sync::atomic::Ordering::Acquire) > 0
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 
@@ -181,6 +207,22 @@ impl Cadenza {
 }
 
 use nice_plug::midi::{Channel, Key, VoiceID};
+
+/// The note part of an incoming event, as the preview synth wants it.
+fn as_out_event(event: &PluginNoteEvent<Cadenza>) -> Option<OutEvent> {
+    match *event {
+        NoteEvent::NoteOn { timing, channel, key, velocity, .. } => Some(OutEvent {
+            timing,
+            channel: channel.number().unwrap_or(0),
+            pitch: key.number()?,
+            velocity: (velocity * 127.0).round().clamp(0.0, 127.0) as u8,
+        }),
+        NoteEvent::NoteOff { timing, channel, key, .. } => {
+            Some(OutEvent { timing, channel: channel.number().unwrap_or(0), pitch: key.number()?, velocity: 0 })
+        }
+        _ => None,
+    }
+}
 
 impl Plugin for Cadenza {
     const NAME: &'static str = "Cadenza";
@@ -215,9 +257,11 @@ impl Plugin for Cadenza {
     fn activate(
         &mut self,
         _audio_io_layout: &AudioIOLayout,
-        _buffer_config: &BufferConfig,
+        buffer_config: &BufferConfig,
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
+        self.preview.set_sample_rate(buffer_config.sample_rate);
+        self.offline = buffer_config.process_mode == ProcessMode::Offline;
         self.ensure_engine();
         true
     }
@@ -225,6 +269,7 @@ impl Plugin for Cadenza {
     fn reset(&mut self) {
         // Sounding notes are released in the next block, where events can be sent.
         self.release_pending = true;
+        self.preview.silence();
     }
 
     fn deactivate(&mut self) {
@@ -244,6 +289,9 @@ impl Plugin for Cadenza {
         self.capture.set_meter(timing.beats_per_bar, timing.time_sig);
 
         self.player_events.clear();
+        if self.offline {
+            self.wait_for_engine_offline();
+        }
         if std::mem::take(&mut self.release_pending) {
             self.player.release_all(0, &mut self.player_events);
         }
@@ -253,6 +301,7 @@ impl Plugin for Cadenza {
         self.player.render(&timing, playback_on, out_channel, &mut self.player_events);
 
         // Pass input through and record it, interleaved with the player's events in time order.
+        self.sent_events.clear();
         let mut next_player_event = 0;
         while let Some(event) = context.next_event() {
             while let Some(out) = self.player_events.as_slice().get(next_player_event) {
@@ -260,13 +309,21 @@ impl Plugin for Cadenza {
                     break;
                 }
                 Self::send_player_event(context, out);
+                self.sent_events.push(*out);
                 next_player_event += 1;
             }
             self.record(&event, &timing);
+            if let Some(note) = as_out_event(&event) {
+                self.sent_events.push(note);
+            }
             let _ = context.try_send_event(event);
         }
         for out in &self.player_events.as_slice()[next_player_event..] {
             Self::send_player_event(context, out);
+            self.sent_events.push(*out);
+        }
+        if self.params.preview.value() {
+            self.preview.render(buffer.as_slice(), self.sent_events.as_slice());
         }
 
         self.handle_trigger(&timing);

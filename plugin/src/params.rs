@@ -60,6 +60,10 @@ pub struct CadenzaParams {
     /// captured bars.
     #[id = "generate"]
     pub generate: BoolParam,
+    /// Plays Cadenza's MIDI output on its audio output with a simple sine, for hosts that
+    /// cannot route plugin MIDI out.
+    #[id = "preview"]
+    pub preview: BoolParam,
 
     #[persist = "session"]
     pub session: Arc<SessionField>,
@@ -88,6 +92,7 @@ impl CadenzaParams {
             capture_bars: IntParam::new("Capture bars", 4, IntRange::Linear { min: 1, max: 32 })
                 .with_unit(" bars"),
             generate: BoolParam::new("Generate", false),
+            preview: BoolParam::new("Preview synth", false),
             session,
         }
     }

@@ -106,13 +106,17 @@ pub struct Host {
 impl Host {
     /// A plugin, activated at `sample_rate`, transport stopped at 120 BPM 4/4.
     pub fn new(sample_rate: f32) -> Self {
+        Self::with_mode(sample_rate, ProcessMode::Realtime)
+    }
+
+    /// The same, for an offline render (a bounce).
+    pub fn new_offline(sample_rate: f32) -> Self {
+        Self::with_mode(sample_rate, ProcessMode::Offline)
+    }
+
+    fn with_mode(sample_rate: f32, process_mode: ProcessMode) -> Self {
         let mut plugin = Cadenza::default();
-        let config = BufferConfig {
-            sample_rate,
-            min_buffer_size: None,
-            max_buffer_size: 8192,
-            process_mode: ProcessMode::Realtime,
-        };
+        let config = BufferConfig { sample_rate, min_buffer_size: None, max_buffer_size: 8192, process_mode };
         assert!(plugin.activate(&Cadenza::AUDIO_IO_LAYOUTS[1], &config, &mut FakeActivateContext));
         plugin.reset();
         Self {

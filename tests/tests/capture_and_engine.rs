@@ -93,3 +93,15 @@ fn the_trigger_fires_once_per_press_and_disarmed_capture_records_nothing() {
     host.run(64, 64, &[]);
     assert!(host.plugin.engine().events.pop().is_none(), "no second job while the button stays down");
 }
+
+#[test]
+fn an_offline_render_waits_for_the_engine_so_the_result_plays_in_the_next_block() {
+    let mut host = Host::new_offline(48_000.0);
+    set_param(&host.plugin.params_arc().capture_bars, 1);
+    record_phrase(&mut host);
+    set_param(&host.plugin.params_arc().generate, true);
+    host.run(64, 64, &[]);
+    // No waiting on the test's side: the very next block must already have the clip.
+    host.run(64, 64, &[]);
+    assert_eq!(host.plugin.player().clip().map(|c| c.variation), Some(0));
+}

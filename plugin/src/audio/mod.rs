@@ -13,4 +13,5 @@
 pub mod capture;
 pub mod events;
 pub mod player;
+pub mod preview;
 pub mod transport;
