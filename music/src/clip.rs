@@ -68,7 +68,9 @@ impl Clip {
 
     /// The `bars` bars starting at tick `start` (of this clip) as a new clip: notes whose onset
     /// lies in the window, shifted so the window starts at tick 0, ends clamped to the window end.
-    /// This is how training windows and golden vectors are cut; bar lines are this clip's.
+    /// This is how training windows and golden vectors are cut; bar lines are this clip's. A hit
+    /// played up to half a step before the next window's downbeat lies inside this window but
+    /// quantizes past its end, so encoders report it as dropped (`past_end`).
     pub fn window(&self, start: Tick, bars: u16) -> Result<Clip> {
         let len = self.time_signature.ticks_per_bar() as u64 * bars as u64;
         let end = start as u64 + len;

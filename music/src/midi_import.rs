@@ -125,7 +125,19 @@ pub fn import_midi_file(path: impl AsRef<Path>, options: &ImportOptions) -> Resu
     import_midi(&bytes, options)
 }
 
+/// midly 0.5 negates the SMPTE frame-rate byte as an `i8`, which overflows (a panic in debug
+/// builds) for 0x80. Refuse any header chunk with that byte before midly sees it; the scan is
+/// conservative (any "MThd", also inside RIFF wrappers or repeated headers).
+fn reject_midly_overflow(bytes: &[u8]) -> Result<()> {
+    let bad = bytes.windows(4).enumerate().any(|(i, w)| w == b"MThd" && bytes.get(i + 12) == Some(&0x80));
+    if bad {
+        return Err(MusicError::MidiMalformed("invalid SMPTE frame rate byte 0x80".into()));
+    }
+    Ok(())
+}
+
 pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> {
+    reject_midly_overflow(bytes)?;
     let (header, tracks) = midly::parse(bytes).map_err(malformed)?;
     let format = match header.format {
         Format::SingleTrack => 0,

@@ -68,6 +68,9 @@ fn absurd_timing() {
         Err(MusicError::SmpteTimingUnsupported { fps: 25, subframes: 40 })
     );
     assert_eq!(import(&smf(2, 1, 480, &[simple_track()])), Err(MusicError::MidiFormatUnsupported));
+    // Frame-rate byte 0x80 (-128) overflows midly's negation (found by cargo fuzz); -23 fps does not exist.
+    assert!(matches!(import(&smf(1, 0, 0x8051, &[])), Err(MusicError::MidiMalformed(_))));
+    assert!(matches!(import(&smf(1, 1, 0xE900, &[simple_track()])), Err(MusicError::MidiMalformed(_))));
     for us in [0u32, 1, 59_999, 6_000_001, 0xFF_FFFF] {
         let t = track(&[tempo(0, us), end_of_track(0)]);
         assert!(
