@@ -52,8 +52,11 @@ impl DrumMap {
                 classes.len()
             )));
         }
-        let mut map =
-            DrumMap { names: Vec::new(), output: [0; DRUM_CLASSES], class_of: [UNMAPPED; 128] };
+        let mut map = DrumMap {
+            names: Vec::new(),
+            output: [0; DRUM_CLASSES],
+            class_of: [UNMAPPED; 128],
+        };
         for (i, c) in classes.into_iter().enumerate() {
             if c.output_pitch > 127 {
                 return Err(MusicError::InvalidDrumMap(format!(
@@ -130,7 +133,9 @@ impl DrumMap {
             .map(|i| DrumClass {
                 name: self.names[i].clone(),
                 output_pitch: self.output[i],
-                input_pitches: (0u8..128).filter(|&p| self.class_of(p) == Some(i)).collect(),
+                input_pitches: (0u8..128)
+                    .filter(|&p| self.class_of(p) == Some(i))
+                    .collect(),
             })
             .collect()
     }
@@ -199,7 +204,10 @@ mod tests {
 
         let mut classes = DrumMap::default().classes();
         classes[1].input_pitches.push(36);
-        assert!(matches!(DrumMap::try_from_classes(classes), Err(MusicError::InvalidDrumMap(_))));
+        assert!(matches!(
+            DrumMap::try_from_classes(classes),
+            Err(MusicError::InvalidDrumMap(_))
+        ));
         let mut classes = DrumMap::default().classes();
         classes.pop();
         assert!(DrumMap::try_from_classes(classes).is_err());

@@ -26,12 +26,17 @@ pub mod transpose;
 pub use clip::{Clip, Note, NoteBuffer, Tick, TimeSignature, PPQ};
 pub use drum_map::{DrumClass, DrumMap};
 pub use drums::{decode_drums, encode_drums, DrumTokens};
-pub use error::{MusicError, Result};
-pub use groove::{decode_groove, decode_groove_flat, encode_groove, encode_tap, GrooveFeatures, GrooveRow, TapFeatures, TapRow};
+pub use error::MusicError;
+pub use groove::{
+    decode_groove, decode_groove_flat, encode_groove, encode_tap, GrooveFeatures, GrooveRow,
+    TapFeatures, TapRow,
+};
 pub use melody::{decode_melody, encode_melody, MelodyTokens};
 pub use midi_export::{export_midi, ExportOptions};
 pub use midi_import::{import_midi, import_midi_file, ImportOptions, MidiImport, TrackSelect};
 pub use quantize::{quantize, quantize_clip, step_of_tick, Quantized, QuantizedNote};
 pub use report::Dropped;
 pub use spec::Spec;
-pub use transpose::{estimate_key, transpose, transpose_into_range, transpose_to_key, Key, RangeFit};
+pub use transpose::{
+    estimate_key, transpose, transpose_into_range, transpose_to_key, Key, RangeFit,
+};

@@ -40,7 +40,12 @@ pub fn encode_melody(clip: &Clip) -> Result<MelodyTokens> {
     }
     let mut notes = q.notes;
     // Per step: highest pitch first, then the longest.
-    notes.sort_by(|a, b| a.step.cmp(&b.step).then(b.pitch.cmp(&a.pitch)).then(b.end_step.cmp(&a.end_step)));
+    notes.sort_by(|a, b| {
+        a.step
+            .cmp(&b.step)
+            .then(b.pitch.cmp(&a.pitch))
+            .then(b.end_step.cmp(&a.end_step))
+    });
 
     // Skyline: (pitch, step, end_step) of kept notes.
     let mut kept: Vec<(u8, u32, u32)> = Vec::new();
@@ -76,7 +81,14 @@ pub fn encode_melody(clip: &Clip) -> Result<MelodyTokens> {
             }
         }
     }
-    Ok(MelodyTokens { tokens, dropped: Dropped { polyphony, past_end: q.dropped_past_end, unmapped: 0 } })
+    Ok(MelodyTokens {
+        tokens,
+        dropped: Dropped {
+            polyphony,
+            past_end: q.dropped_past_end,
+            unmapped: 0,
+        },
+    })
 }
 
 /// Decodes tokens into a 4/4 clip of `ceil(len / 16)` bars: each note-on lasts until the next
@@ -84,8 +96,9 @@ pub fn encode_melody(clip: &Clip) -> Result<MelodyTokens> {
 /// sounding note is ignored. Tokens >= 90 are an error.
 pub fn decode_melody(tokens: &[u8]) -> Result<Clip> {
     let bars = tokens.len().div_ceil(STEPS_PER_BAR as usize);
-    let bars = u16::try_from(bars)
-        .map_err(|_| MusicError::ClipTooLong { ticks: tokens.len() as u64 * TICKS_PER_STEP as u64 })?;
+    let bars = u16::try_from(bars).map_err(|_| MusicError::ClipTooLong {
+        ticks: tokens.len() as u64 * TICKS_PER_STEP as u64,
+    })?;
     let mut clip = Clip::new(bars, TimeSignature::FOUR_FOUR, false);
     let mut open: Option<(u8, u32)> = None;
     let close = |open: &mut Option<(u8, u32)>, step: usize, clip: &mut Clip| {
@@ -101,7 +114,11 @@ pub fn decode_melody(tokens: &[u8]) -> Result<Clip> {
     };
     for (step, &t) in tokens.iter().enumerate() {
         if t as usize >= MELODY_NUM_CLASSES {
-            return Err(MusicError::InvalidToken { kind: "melody", token: t as u32, step });
+            return Err(MusicError::InvalidToken {
+                kind: "melody",
+                token: t as u32,
+                step,
+            });
         }
         if t == MELODY_NOTE_OFF {
             close(&mut open, step, &mut clip);
@@ -120,11 +137,22 @@ mod tests {
     use super::*;
 
     fn n(pitch: u8, start_step: u32, end_step: u32) -> Note {
-        Note { pitch, velocity: 100, start: start_step * 120, end: end_step * 120, channel: 0 }
+        Note {
+            pitch,
+            velocity: 100,
+            start: start_step * 120,
+            end: end_step * 120,
+            channel: 0,
+        }
     }
 
     fn clip(notes: Vec<Note>) -> Clip {
-        Clip { notes, bars: 1, time_signature: TimeSignature::FOUR_FOUR, is_drum: false }
+        Clip {
+            notes,
+            bars: 1,
+            time_signature: TimeSignature::FOUR_FOUR,
+            is_drum: false,
+        }
     }
 
     #[test]
@@ -160,14 +188,21 @@ mod tests {
         // Same pitch re-struck while sounding: kept (not higher), truncating the first.
         let e = encode_melody(&clip(vec![n(60, 0, 4), n(60, 2, 4)])).unwrap();
         assert_eq!(e.dropped.polyphony, 0);
-        assert_eq!(decode_melody(&e.tokens).unwrap().notes, vec![n(60, 0, 2), n(60, 2, 4)]);
+        assert_eq!(
+            decode_melody(&e.tokens).unwrap().notes,
+            vec![n(60, 0, 2), n(60, 2, 4)]
+        );
     }
 
     #[test]
     fn range_and_tokens_errors() {
         assert_eq!(
             encode_melody(&clip(vec![n(20, 0, 1)])),
-            Err(MusicError::PitchOutOfRange { pitch: 20, min: 21, max: 108 })
+            Err(MusicError::PitchOutOfRange {
+                pitch: 20,
+                min: 21,
+                max: 108
+            })
         );
         assert!(encode_melody(&clip(vec![n(109, 0, 1)])).is_err());
         // Out-of-range notes past the clip end are dropped, not errors.
@@ -175,11 +210,18 @@ mod tests {
         assert_eq!(e.dropped.past_end, 1);
         assert_eq!(
             decode_melody(&[0, 90]),
-            Err(MusicError::InvalidToken { kind: "melody", token: 90, step: 1 })
+            Err(MusicError::InvalidToken {
+                kind: "melody",
+                token: 90,
+                step: 1
+            })
         );
         let d = decode_melody(&[1, 0, 2, 1, 1, 89]).unwrap();
         assert_eq!(d.bars, 1);
         assert_eq!(d.notes, vec![n(21, 2, 3), n(108, 5, 6)]);
-        assert_eq!(decode_melody(&[]).unwrap(), Clip::new(0, TimeSignature::FOUR_FOUR, false));
+        assert_eq!(
+            decode_melody(&[]).unwrap(),
+            Clip::new(0, TimeSignature::FOUR_FOUR, false)
+        );
     }
 }

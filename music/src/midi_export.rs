@@ -11,7 +11,9 @@ use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, T
 
 use crate::clip::{Clip, Tick, PPQ};
 use crate::error::{MusicError, Result};
-use crate::midi_import::{DEFAULT_TEMPO_US_PER_QUARTER, MAX_TEMPO_US_PER_QUARTER, MIN_TEMPO_US_PER_QUARTER};
+use crate::midi_import::{
+    DEFAULT_TEMPO_US_PER_QUARTER, MAX_TEMPO_US_PER_QUARTER, MIN_TEMPO_US_PER_QUARTER,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportOptions {
@@ -21,15 +23,25 @@ pub struct ExportOptions {
 
 impl Default for ExportOptions {
     fn default() -> Self {
-        ExportOptions { tempo_us_per_quarter: DEFAULT_TEMPO_US_PER_QUARTER, track_name: "Cadenza".into() }
+        ExportOptions {
+            tempo_us_per_quarter: DEFAULT_TEMPO_US_PER_QUARTER,
+            track_name: "Cadenza".into(),
+        }
     }
 }
 
 impl ExportOptions {
     pub fn with_bpm(bpm: f64, track_name: &str) -> Self {
         let us = (60_000_000.0 / bpm).round();
-        let us = if us.is_finite() { us.clamp(0.0, u32::MAX as f64) as u32 } else { 0 };
-        ExportOptions { tempo_us_per_quarter: us, track_name: track_name.into() }
+        let us = if us.is_finite() {
+            us.clamp(0.0, u32::MAX as f64) as u32
+        } else {
+            0
+        };
+        ExportOptions {
+            tempo_us_per_quarter: us,
+            track_name: track_name.into(),
+        }
     }
 }
 
@@ -39,7 +51,8 @@ fn with_deltas<'a>(events: Vec<(Tick, TrackEventKind<'a>)>) -> Result<Vec<TrackE
     events
         .into_iter()
         .map(|(t, kind)| {
-            let delta = u28::try_from(t - now).ok_or(MusicError::ClipTooLong { ticks: t as u64 })?;
+            let delta =
+                u28::try_from(t - now).ok_or(MusicError::ClipTooLong { ticks: t as u64 })?;
             now = t;
             Ok(TrackEvent { delta, kind })
         })
@@ -69,7 +82,15 @@ pub fn export_midi(clip: &Clip, options: &ExportOptions) -> Result<Vec<u8>> {
 
     let conductor = with_deltas(vec![
         (0, TrackEventKind::Meta(MetaMessage::Tempo(u24::new(tempo)))),
-        (0, TrackEventKind::Meta(MetaMessage::TimeSignature(ts.numerator, ts.denominator.ilog2() as u8, 24, 8))),
+        (
+            0,
+            TrackEventKind::Meta(MetaMessage::TimeSignature(
+                ts.numerator,
+                ts.denominator.ilog2() as u8,
+                24,
+                8,
+            )),
+        ),
         (length, TrackEventKind::Meta(MetaMessage::EndOfTrack)),
     ])?;
 
@@ -83,14 +104,23 @@ pub fn export_midi(clip: &Clip, options: &ExportOptions) -> Result<Vec<u8>> {
     }
     order.sort_unstable();
     let mut events = Vec::with_capacity(order.len() + 2);
-    events.push((0, TrackEventKind::Meta(MetaMessage::TrackName(options.track_name.as_bytes()))));
+    events.push((
+        0,
+        TrackEventKind::Meta(MetaMessage::TrackName(options.track_name.as_bytes())),
+    ));
     for &(t, on, i) in &order {
         let n = &notes[i];
         let (channel, key) = (u4::new(n.channel), u7::new(n.pitch));
         let message = if on == 1 {
-            MidiMessage::NoteOn { key, vel: u7::new(n.velocity) }
+            MidiMessage::NoteOn {
+                key,
+                vel: u7::new(n.velocity),
+            }
         } else {
-            MidiMessage::NoteOff { key, vel: u7::new(64) }
+            MidiMessage::NoteOff {
+                key,
+                vel: u7::new(64),
+            }
         };
         events.push((t, TrackEventKind::Midi { channel, message }));
     }
@@ -103,6 +133,9 @@ pub fn export_midi(clip: &Clip, options: &ExportOptions) -> Result<Vec<u8>> {
         tracks: vec![conductor, notes_track],
     };
     let mut out = Vec::new();
-    smf.write_std(&mut out).map_err(|e| MusicError::Io { path: "<memory>".into(), message: e.to_string() })?;
+    smf.write_std(&mut out).map_err(|e| MusicError::Io {
+        path: "<memory>".into(),
+        message: e.to_string(),
+    })?;
     Ok(out)
 }

@@ -52,13 +52,20 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { track: TrackSelect::All, channel: None, max_notes: DEFAULT_MAX_NOTES }
+        ImportOptions {
+            track: TrackSelect::All,
+            channel: None,
+            max_notes: DEFAULT_MAX_NOTES,
+        }
     }
 }
 
 impl ImportOptions {
     pub fn track_named(name: &str) -> Self {
-        ImportOptions { track: TrackSelect::Name(name.to_string()), ..Self::default() }
+        ImportOptions {
+            track: TrackSelect::Name(name.to_string()),
+            ..Self::default()
+        }
     }
 }
 
@@ -120,8 +127,10 @@ fn malformed(e: midly::Error) -> MusicError {
 
 pub fn import_midi_file(path: impl AsRef<Path>, options: &ImportOptions) -> Result<MidiImport> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path)
-        .map_err(|e| MusicError::Io { path: path.display().to_string(), message: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| MusicError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
     import_midi(&bytes, options)
 }
 
@@ -129,9 +138,14 @@ pub fn import_midi_file(path: impl AsRef<Path>, options: &ImportOptions) -> Resu
 /// builds) for 0x80. Refuse any header chunk with that byte before midly sees it; the scan is
 /// conservative (any "MThd", also inside RIFF wrappers or repeated headers).
 fn reject_midly_overflow(bytes: &[u8]) -> Result<()> {
-    let bad = bytes.windows(4).enumerate().any(|(i, w)| w == b"MThd" && bytes.get(i + 12) == Some(&0x80));
+    let bad = bytes
+        .windows(4)
+        .enumerate()
+        .any(|(i, w)| w == b"MThd" && bytes.get(i + 12) == Some(&0x80));
     if bad {
-        return Err(MusicError::MidiMalformed("invalid SMPTE frame rate byte 0x80".into()));
+        return Err(MusicError::MidiMalformed(
+            "invalid SMPTE frame rate byte 0x80".into(),
+        ));
     }
     Ok(())
 }
@@ -148,7 +162,10 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
         Timing::Metrical(t) if t.as_int() == 0 => return Err(MusicError::InvalidPpq(0)),
         Timing::Metrical(t) => t.as_int(),
         Timing::Timecode(fps, subframes) => {
-            return Err(MusicError::SmpteTimingUnsupported { fps: fps.as_int(), subframes })
+            return Err(MusicError::SmpteTimingUnsupported {
+                fps: fps.as_int(),
+                subframes,
+            })
         }
     };
     let declared_tracks = tracks.size_hint().0;
@@ -162,7 +179,11 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
 
     for track in tracks {
         let track = track.map_err(malformed)?;
-        let mut t = RawTrack { name: None, notes: Vec::new(), end: 0 };
+        let mut t = RawTrack {
+            name: None,
+            notes: Vec::new(),
+            end: 0,
+        };
         let mut now: u64 = 0;
         open.clear();
         for event in track {
@@ -172,17 +193,23 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
                 TrackEventKind::Midi { channel, message } => {
                     let ch = channel.as_int();
                     let (key, vel, on) = match message {
-                        MidiMessage::NoteOn { key, vel } => (key.as_int(), vel.as_int(), vel.as_int() > 0),
+                        MidiMessage::NoteOn { key, vel } => {
+                            (key.as_int(), vel.as_int(), vel.as_int() > 0)
+                        }
                         MidiMessage::NoteOff { key, vel } => (key.as_int(), vel.as_int(), false),
                         _ => continue,
                     };
                     if on {
                         note_count += 1;
                         if note_count > options.max_notes {
-                            return Err(MusicError::TooManyNotes { limit: options.max_notes });
+                            return Err(MusicError::TooManyNotes {
+                                limit: options.max_notes,
+                            });
                         }
                         open.entry((ch, key)).or_default().push_back((now, vel));
-                    } else if let Some((start, v)) = open.get_mut(&(ch, key)).and_then(|q| q.pop_front()) {
+                    } else if let Some((start, v)) =
+                        open.get_mut(&(ch, key)).and_then(|q| q.pop_front())
+                    {
                         t.notes.push((key, v, start, now, ch));
                     }
                 }
@@ -202,9 +229,18 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
                 }
                 TrackEventKind::Meta(MetaMessage::TimeSignature(num, den_pow, _, _)) => {
                     if num == 0 || den_pow > 7 {
-                        return Err(MusicError::InvalidTimeSignature { numerator: num, denominator_power: den_pow });
+                        return Err(MusicError::InvalidTimeSignature {
+                            numerator: num,
+                            denominator_power: den_pow,
+                        });
                     }
-                    signatures.push((now, TimeSignature { numerator: num, denominator: 1 << den_pow }));
+                    signatures.push((
+                        now,
+                        TimeSignature {
+                            numerator: num,
+                            denominator: 1 << den_pow,
+                        },
+                    ));
                 }
                 _ => {}
             }
@@ -226,22 +262,36 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
 
     let rescale = |t: u64| -> Result<Tick> {
         let r = (t as u128 * PPQ as u128 + ppq as u128 / 2) / ppq as u128;
-        Tick::try_from(r).map_err(|_| MusicError::ClipTooLong { ticks: r.min(u64::MAX as u128) as u64 })
+        Tick::try_from(r).map_err(|_| MusicError::ClipTooLong {
+            ticks: r.min(u64::MAX as u128) as u64,
+        })
     };
 
-    let track_names: Vec<String> = raw_tracks.iter().map(|t| t.name.clone().unwrap_or_default()).collect();
+    let track_names: Vec<String> = raw_tracks
+        .iter()
+        .map(|t| t.name.clone().unwrap_or_default())
+        .collect();
     let selected: Option<usize> = match &options.track {
         TrackSelect::All => None,
         TrackSelect::Index(i) if *i < raw_tracks.len() => Some(*i),
         TrackSelect::Index(i) => {
-            return Err(MusicError::TrackIndexOutOfRange { index: *i, tracks: raw_tracks.len() })
+            return Err(MusicError::TrackIndexOutOfRange {
+                index: *i,
+                tracks: raw_tracks.len(),
+            })
         }
         TrackSelect::Name(name) => {
             let exact = track_names.iter().position(|n| n == name);
             let loose = || {
-                track_names.iter().position(|n| n.trim().eq_ignore_ascii_case(name.trim()))
+                track_names
+                    .iter()
+                    .position(|n| n.trim().eq_ignore_ascii_case(name.trim()))
             };
-            Some(exact.or_else(loose).ok_or_else(|| MusicError::TrackNameNotFound(name.clone()))?)
+            Some(
+                exact
+                    .or_else(loose)
+                    .ok_or_else(|| MusicError::TrackNameNotFound(name.clone()))?,
+            )
         }
     };
 
@@ -265,13 +315,25 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
             let start = rescale(start)?;
             let stop = rescale(stop)?.max(start.saturating_add(1));
             end = end.max(stop);
-            notes.push(Note { pitch, velocity, start, end: stop, channel });
+            notes.push(Note {
+                pitch,
+                velocity,
+                start,
+                end: stop,
+                channel,
+            });
         }
     }
     let bar = time_signature.ticks_per_bar().max(1) as u64;
-    let bars = u16::try_from((end as u64).div_ceil(bar)).map_err(|_| MusicError::ClipTooLong { ticks: end as u64 })?;
+    let bars = u16::try_from((end as u64).div_ceil(bar))
+        .map_err(|_| MusicError::ClipTooLong { ticks: end as u64 })?;
     let is_drum = !notes.is_empty() && notes.iter().all(|n| n.channel == 9);
-    let mut clip = Clip { notes, bars, time_signature, is_drum };
+    let mut clip = Clip {
+        notes,
+        bars,
+        time_signature,
+        is_drum,
+    };
     clip.sort();
 
     Ok(MidiImport {
@@ -281,11 +343,21 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
         tempo_us_per_quarter: tempo,
         tempo_changes: tempos
             .iter()
-            .map(|&(t, us)| Ok(TempoChange { tick: rescale(t)?, us_per_quarter: us }))
+            .map(|&(t, us)| {
+                Ok(TempoChange {
+                    tick: rescale(t)?,
+                    us_per_quarter: us,
+                })
+            })
             .collect::<Result<_>>()?,
         time_signature_changes: signatures
             .iter()
-            .map(|&(t, ts)| Ok(TimeSignatureChange { tick: rescale(t)?, time_signature: ts }))
+            .map(|&(t, ts)| {
+                Ok(TimeSignatureChange {
+                    tick: rescale(t)?,
+                    time_signature: ts,
+                })
+            })
             .collect::<Result<_>>()?,
         track_names,
         track: selected,

@@ -23,7 +23,10 @@ pub fn require_four_four(ts: TimeSignature) -> Result<()> {
     if ts == TimeSignature::FOUR_FOUR {
         Ok(())
     } else {
-        Err(MusicError::TimeSignatureUnsupported { numerator: ts.numerator, denominator: ts.denominator })
+        Err(MusicError::TimeSignatureUnsupported {
+            numerator: ts.numerator,
+            denominator: ts.denominator,
+        })
     }
 }
 
@@ -82,7 +85,11 @@ pub fn quantize(clip: &Clip) -> Result<Quantized> {
             offset_ticks: (n.start as i64 - tick_of_step(step) as i64) as i32,
         });
     }
-    Ok(Quantized { steps, notes, dropped_past_end })
+    Ok(Quantized {
+        steps,
+        notes,
+        dropped_past_end,
+    })
 }
 
 /// Snaps a 4/4 clip onto the grid (what the models see), dropping notes past the end.
@@ -109,7 +116,13 @@ mod tests {
     use super::*;
 
     fn note(start: Tick, end: Tick) -> Note {
-        Note { pitch: 60, velocity: 90, start, end, channel: 0 }
+        Note {
+            pitch: 60,
+            velocity: 90,
+            start,
+            end,
+            channel: 0,
+        }
     }
 
     #[test]
@@ -119,7 +132,10 @@ mod tests {
         assert_eq!(step_of_tick(60), 1);
         assert_eq!(step_of_tick(179), 1);
         assert_eq!(step_of_tick(180), 2);
-        assert_eq!(step_of_tick(u32::MAX), ((u32::MAX as u64 + 60) / 120) as u32);
+        assert_eq!(
+            step_of_tick(u32::MAX),
+            ((u32::MAX as u64 + 60) / 120) as u32
+        );
     }
 
     #[test]
@@ -134,8 +150,22 @@ mod tests {
         assert_eq!(q.steps, 16);
         assert_eq!(q.dropped_past_end, 1);
         assert_eq!(q.notes.len(), 2);
-        assert_eq!((q.notes[0].step, q.notes[0].end_step, q.notes[0].offset_ticks), (1, 2, -20));
-        assert_eq!((q.notes[1].step, q.notes[1].end_step, q.notes[1].offset_ticks), (15, 16, 50));
+        assert_eq!(
+            (
+                q.notes[0].step,
+                q.notes[0].end_step,
+                q.notes[0].offset_ticks
+            ),
+            (1, 2, -20)
+        );
+        assert_eq!(
+            (
+                q.notes[1].step,
+                q.notes[1].end_step,
+                q.notes[1].offset_ticks
+            ),
+            (15, 16, 50)
+        );
         assert!((q.notes[1].offset_fraction() - 50.0 / 120.0).abs() < 1e-7);
         let snapped = quantize_clip(&clip).unwrap();
         assert_eq!(snapped.notes[0].start, 120);
@@ -145,10 +175,20 @@ mod tests {
     #[test]
     fn non_four_four_is_an_error() {
         for (n, d) in [(3, 4), (6, 8), (2, 2), (4, 8)] {
-            let clip = Clip::new(2, TimeSignature { numerator: n, denominator: d }, false);
+            let clip = Clip::new(
+                2,
+                TimeSignature {
+                    numerator: n,
+                    denominator: d,
+                },
+                false,
+            );
             assert_eq!(
                 quantize(&clip),
-                Err(MusicError::TimeSignatureUnsupported { numerator: n, denominator: d })
+                Err(MusicError::TimeSignatureUnsupported {
+                    numerator: n,
+                    denominator: d
+                })
             );
         }
     }

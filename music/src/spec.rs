@@ -147,7 +147,10 @@ mod tests {
         assert_eq!(s.groove.num_voices, DRUM_CLASSES);
         assert_eq!(s.groove.floats_per_voice, GROOVE_FLOATS_PER_VOICE);
         assert_eq!(s.groove.floats_per_step, GROOVE_FLOATS_PER_STEP);
-        assert_eq!(GROOVE_FLOATS_PER_STEP, DRUM_CLASSES * GROOVE_FLOATS_PER_VOICE);
+        assert_eq!(
+            GROOVE_FLOATS_PER_STEP,
+            DRUM_CLASSES * GROOVE_FLOATS_PER_VOICE
+        );
         assert_eq!(s.groove.tap.floats_per_step, TAP_FLOATS_PER_STEP);
         assert_eq!(s.groove.bars, GROOVE_BARS);
         assert_eq!(s.groove.steps, GROOVE_BARS as u32 * STEPS_PER_BAR);

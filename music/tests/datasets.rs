@@ -8,7 +8,10 @@ use std::path::Path;
 use cadenza_music::{import_midi_file, ImportOptions, MusicError, TimeSignature};
 
 fn mid_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -48,8 +51,15 @@ fn every_dataset_file_imports() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
-    println!("gmd {gmd} (drum {gmd_drum}), pop909 with MELODY {pop_melody}, nottingham 4/4 {nott_44}");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    println!(
+        "gmd {gmd} (drum {gmd_drum}), pop909 with MELODY {pop_melody}, nottingham 4/4 {nott_44}"
+    );
     assert_eq!(gmd, gmd_drum, "every GMD file is on channel 10");
     assert!(pop_melody >= 800);
     assert!(nott_44 > 500);
@@ -58,12 +68,20 @@ fn every_dataset_file_imports() {
 #[test]
 fn pop909_melody_track_by_name() {
     let root = common::datasets_dir();
-    let m = import_midi_file(root.join("pop909/midi/029.mid"), &ImportOptions::track_named("melody")).unwrap();
+    let m = import_midi_file(
+        root.join("pop909/midi/029.mid"),
+        &ImportOptions::track_named("melody"),
+    )
+    .unwrap();
     assert_eq!(m.track_names[m.track.unwrap()], "MELODY");
     assert!(m.clip.notes.len() > 100);
     assert!(!m.clip.is_drum);
     assert_eq!(
-        import_midi_file(root.join("pop909/midi/029.mid"), &ImportOptions::track_named("VOCALS")).unwrap_err(),
+        import_midi_file(
+            root.join("pop909/midi/029.mid"),
+            &ImportOptions::track_named("VOCALS")
+        )
+        .unwrap_err(),
         MusicError::TrackNameNotFound("VOCALS".into())
     );
 }

@@ -20,7 +20,9 @@ use std::path::PathBuf;
 
 use cadenza_music::golden::{GoldenCase, GoldenKind, GoldenWindow};
 use cadenza_music::spec::Spec;
-use cadenza_music::{import_midi_file, transpose_into_range, Clip, ImportOptions, Note, TimeSignature, TrackSelect};
+use cadenza_music::{
+    import_midi_file, transpose_into_range, Clip, ImportOptions, Note, TimeSignature, TrackSelect,
+};
 
 struct Source {
     path: &'static str,
@@ -36,7 +38,11 @@ const GMD: &str = "groove_midi/drummer1/session1/1_funk_80_beat_4-4.mid";
 fn dataset_cases() -> Vec<(String, GoldenKind, Source, &'static str)> {
     let mut out = Vec::new();
     for (label, start_tick, bars) in [("2bar", 3840, 2), ("4bar", 7680, 4)] {
-        for (kind, k) in [(GoldenKind::Drums, "drums"), (GoldenKind::Groove, "groove"), (GoldenKind::Tap, "tap")] {
+        for (kind, k) in [
+            (GoldenKind::Drums, "drums"),
+            (GoldenKind::Groove, "groove"),
+            (GoldenKind::Tap, "tap"),
+        ] {
             out.push((
                 format!("gmd_funk80_{k}_{label}"),
                 kind,
@@ -54,7 +60,13 @@ fn dataset_cases() -> Vec<(String, GoldenKind, Source, &'static str)> {
     out.push((
         "nottingham_reelsa-c1_melody_8bar".into(),
         GoldenKind::Melody,
-        Source { path: "nottingham/midi_melody/reelsa-c1.mid", track: None, force_four_four: false, start_tick: 0, bars: 8 },
+        Source {
+            path: "nottingham/midi_melody/reelsa-c1.mid",
+            track: None,
+            force_four_four: false,
+            start_tick: 0,
+            bars: 8,
+        },
         "Nottingham reelsa-c1 (4/4, 1024 PPQ rescaled to 480), first 8 bars",
     ));
     out
@@ -63,23 +75,42 @@ fn dataset_cases() -> Vec<(String, GoldenKind, Source, &'static str)> {
 fn load(src: &Source) -> Clip {
     let root = common::datasets_dir();
     let options = ImportOptions {
-        track: src.track.map_or(TrackSelect::All, |t| TrackSelect::Name(t.into())),
+        track: src
+            .track
+            .map_or(TrackSelect::All, |t| TrackSelect::Name(t.into())),
         ..ImportOptions::default()
     };
-    let mut m = import_midi_file(root.join(src.path), &options).unwrap_or_else(|e| panic!("{}: {e}", src.path));
+    let mut m = import_midi_file(root.join(src.path), &options)
+        .unwrap_or_else(|e| panic!("{}: {e}", src.path));
     if src.force_four_four {
         m.clip.time_signature = TimeSignature::FOUR_FOUR;
     }
-    assert_eq!(m.clip.time_signature, TimeSignature::FOUR_FOUR, "{}", src.path);
+    assert_eq!(
+        m.clip.time_signature,
+        TimeSignature::FOUR_FOUR,
+        "{}",
+        src.path
+    );
     m.clip.window(src.start_tick, src.bars).unwrap()
 }
 
 fn note(pitch: u8, velocity: u8, start: u32, end: u32, channel: u8) -> Note {
-    Note { pitch, velocity, start, end, channel }
+    Note {
+        pitch,
+        velocity,
+        start,
+        end,
+        channel,
+    }
 }
 
 fn clip(bars: u16, is_drum: bool, notes: Vec<Note>) -> Clip {
-    let mut c = Clip { notes, bars, time_signature: TimeSignature::FOUR_FOUR, is_drum };
+    let mut c = Clip {
+        notes,
+        bars,
+        time_signature: TimeSignature::FOUR_FOUR,
+        is_drum,
+    };
     c.sort();
     c
 }
@@ -95,16 +126,32 @@ fn synthetic_cases() -> Vec<(String, GoldenKind, Clip, String)> {
             note(62, 90, 240, 360, 0),   // under the sounding G: dropped
             note(72, 90, 480, 720, 0),   // above it: kept, truncates G at step 4
             note(72, 80, 480, 600, 0),   // same pitch, same step, shorter: dropped
-            note(71, 90, 700, 1100, 0),  // step 6: under the sounding C5 (ends step 6): kept (C5 has ended)
+            note(71, 90, 700, 1100, 0), // step 6: under the sounding C5 (ends step 6): kept (C5 has ended)
             note(48, 90, 1000, 1500, 0), // step 8: 71 still sounds and is higher: dropped
             note(50, 90, 1920, 2400, 0), // step 16 after 71 ended at step 9: kept
             note(79, 90, 3800, 3900, 0), // step 32 = past the 2-bar end: dropped
         ],
     );
-    let wide = clip(1, false, vec![note(12, 90, 0, 240, 0), note(100, 90, 240, 480, 0), note(120, 90, 480, 960, 0)]);
+    let wide = clip(
+        1,
+        false,
+        vec![
+            note(12, 90, 0, 240, 0),
+            note(100, 90, 240, 480, 0),
+            note(120, 90, 480, 960, 0),
+        ],
+    );
     let fitted = transpose_into_range(&wide, 21, 108).unwrap();
     assert_eq!((fitted.semitones, fitted.folded), (-12, 1));
-    assert_eq!(fitted.clip.notes.iter().map(|n| n.pitch).collect::<Vec<_>>(), vec![24, 88, 108]);
+    assert_eq!(
+        fitted
+            .clip
+            .notes
+            .iter()
+            .map(|n| n.pitch)
+            .collect::<Vec<_>>(),
+        vec![24, 88, 108]
+    );
     let rounding = clip(
         1,
         false,
@@ -128,13 +175,13 @@ fn synthetic_cases() -> Vec<(String, GoldenKind, Clip, String)> {
             note(48, 100, 0, 60, 9),
             note(50, 100, 0, 60, 9),
             note(49, 100, 0, 60, 9),
-            note(51, 100, 0, 60, 9), // all nine: token 511
-            note(35, 70, 420, 480, 9), // GM acoustic kick -> kick, step 4 (offset -60)
-            note(22, 50, 539, 600, 9), // TD-11 hat edge -> closed hat, step 4 (offset +59)
-            note(44, 120, 481, 500, 9), // pedal hat, louder, step 4: wins the closed-hat slot
-            note(26, 64, 960, 1000, 9), // open-hat edge, step 8
-            note(58, 64, 1080, 1100, 9), // tom rim -> low tom, step 9
-            note(58, 64, 1081, 1100, 9), // same voice, same velocity, later: loses
+            note(51, 100, 0, 60, 9),      // all nine: token 511
+            note(35, 70, 420, 480, 9),    // GM acoustic kick -> kick, step 4 (offset -60)
+            note(22, 50, 539, 600, 9),    // TD-11 hat edge -> closed hat, step 4 (offset +59)
+            note(44, 120, 481, 500, 9),   // pedal hat, louder, step 4: wins the closed-hat slot
+            note(26, 64, 960, 1000, 9),   // open-hat edge, step 8
+            note(58, 64, 1080, 1100, 9),  // tom rim -> low tom, step 9
+            note(58, 64, 1081, 1100, 9),  // same voice, same velocity, later: loses
             note(90, 127, 1200, 1300, 9), // unmapped: dropped
             note(36, 100, 1880, 1900, 9), // step 16: past the end
         ],
@@ -152,7 +199,11 @@ fn synthetic_cases() -> Vec<(String, GoldenKind, Clip, String)> {
         ("synthetic_drums_empty".into(), GoldenKind::Drums, clip(2, true, vec![]), "empty 2-bar drum clip".into()),
         ("synthetic_groove_empty".into(), GoldenKind::Groove, clip(2, true, vec![]), "empty 2-bar drum clip".into()),
     ];
-    for (kind, k) in [(GoldenKind::Drums, "drums"), (GoldenKind::Groove, "groove"), (GoldenKind::Tap, "tap")] {
+    for (kind, k) in [
+        (GoldenKind::Drums, "drums"),
+        (GoldenKind::Groove, "groove"),
+        (GoldenKind::Tap, "tap"),
+    ] {
         out.push((
             format!("synthetic_{k}_edges"),
             kind,
@@ -201,16 +252,27 @@ fn check(cases: &[GoldenCase]) {
     let tol = Spec::embedded().golden.float_tolerance;
     for g in cases {
         let path = golden_dir().join(format!("{}.json", g.name));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run with GOLDEN_REGEN=1 to create)", path.display()));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (run with GOLDEN_REGEN=1 to create)",
+                path.display()
+            )
+        });
         let stored = GoldenCase::from_json(&text).unwrap();
         if let Some(d) = g.diff(&stored, tol) {
             panic!("golden mismatch: {d} ({})", path.display());
         }
         // The stored notes alone reproduce the stored encoding (what the Python side checks).
-        let again = GoldenCase::compute(&stored.name, &stored.source, stored.kind, &stored.clip()).unwrap();
+        let again =
+            GoldenCase::compute(&stored.name, &stored.source, stored.kind, &stored.clip()).unwrap();
         assert_eq!(again.diff(&stored, tol), None);
-        assert_eq!(stored.bars as usize * 16, stored.tokens.as_ref().map_or_else(|| stored.floats.as_ref().unwrap().len(), |t| t.len()));
+        assert_eq!(
+            stored.bars as usize * 16,
+            stored
+                .tokens
+                .as_ref()
+                .map_or_else(|| stored.floats.as_ref().unwrap().len(), |t| t.len())
+        );
     }
 }
 
@@ -233,6 +295,11 @@ fn dataset_golden_vectors() {
     assert_eq!(present, known, "stale or missing golden files");
     // The real windows are not trivial.
     for g in cases.iter().filter(|g| g.source != "synthetic") {
-        assert!(g.notes.len() >= 16, "{} has only {} notes", g.name, g.notes.len());
+        assert!(
+            g.notes.len() >= 16,
+            "{} has only {} notes",
+            g.name,
+            g.notes.len()
+        );
     }
 }
