@@ -5,7 +5,7 @@
 use crate::clip::{Clip, Note, TimeSignature};
 use crate::drum_map::DrumMap;
 use crate::error::{MusicError, Result};
-use crate::quantize::quantize;
+use crate::quantize::{quantize, Quantized};
 use crate::report::Dropped;
 use crate::spec::{
     DRUM_CHANNEL, DRUM_CLASSES, DRUM_DECODE_VELOCITY, DRUM_NUM_TOKENS, STEPS_PER_BAR,
@@ -21,7 +21,11 @@ pub struct DrumTokens {
 
 /// Encodes a 4/4 clip (any channel; every note is a hit at its onset).
 pub fn encode_drums(clip: &Clip, map: &DrumMap) -> Result<DrumTokens> {
-    let q = quantize(clip)?;
+    Ok(encode_drums_quantized(&quantize(clip)?, map))
+}
+
+/// [`encode_drums`] of an already quantized clip (e.g. a [`Quantized::window`]).
+pub fn encode_drums_quantized(q: &Quantized, map: &DrumMap) -> DrumTokens {
     let mut tokens = vec![0u16; q.steps as usize];
     let mut unmapped = 0;
     for n in &q.notes {
@@ -30,14 +34,14 @@ pub fn encode_drums(clip: &Clip, map: &DrumMap) -> Result<DrumTokens> {
             None => unmapped += 1,
         }
     }
-    Ok(DrumTokens {
+    DrumTokens {
         tokens,
         dropped: Dropped {
             unmapped,
             past_end: q.dropped_past_end,
             polyphony: 0,
         },
-    })
+    }
 }
 
 /// Decodes masks into a 4/4 drum clip of `ceil(len / 16)` bars: a one-step note per set bit at

@@ -6,7 +6,7 @@
 use crate::clip::{Clip, Note, TimeSignature};
 use crate::drum_map::DrumMap;
 use crate::error::{MusicError, Result};
-use crate::quantize::{quantize, QuantizedNote};
+use crate::quantize::{quantize, Quantized, QuantizedNote};
 use crate::report::Dropped;
 use crate::spec::{
     DRUM_CHANNEL, DRUM_CLASSES, GROOVE_FLOATS_PER_STEP, GROOVE_FLOATS_PER_VOICE, STEPS_PER_BAR,
@@ -55,7 +55,11 @@ fn put(slot: &mut [f32], n: &QuantizedNote) {
 }
 
 pub fn encode_groove(clip: &Clip, map: &DrumMap) -> Result<GrooveFeatures> {
-    let q = quantize(clip)?;
+    Ok(encode_groove_quantized(&quantize(clip)?, map))
+}
+
+/// [`encode_groove`] of an already quantized clip (e.g. a [`Quantized::window`]).
+pub fn encode_groove_quantized(q: &Quantized, map: &DrumMap) -> GrooveFeatures {
     let mut rows = vec![[0.0; GROOVE_FLOATS_PER_STEP]; q.steps as usize];
     let mut unmapped = 0;
     for n in &q.notes {
@@ -70,30 +74,34 @@ pub fn encode_groove(clip: &Clip, map: &DrumMap) -> Result<GrooveFeatures> {
             None => unmapped += 1,
         }
     }
-    Ok(GrooveFeatures {
+    GrooveFeatures {
         rows,
         dropped: Dropped {
             unmapped,
             past_end: q.dropped_past_end,
             polyphony: 0,
         },
-    })
+    }
 }
 
 /// Every onset of any pitch as one voice.
 pub fn encode_tap(clip: &Clip) -> Result<TapFeatures> {
-    let q = quantize(clip)?;
+    Ok(encode_tap_quantized(&quantize(clip)?))
+}
+
+/// [`encode_tap`] of an already quantized clip.
+pub fn encode_tap_quantized(q: &Quantized) -> TapFeatures {
     let mut rows = vec![[0.0; TAP_FLOATS_PER_STEP]; q.steps as usize];
     for n in &q.notes {
         put(&mut rows[n.step as usize], n);
     }
-    Ok(TapFeatures {
+    TapFeatures {
         rows,
         dropped: Dropped {
             past_end: q.dropped_past_end,
             ..Dropped::default()
         },
-    })
+    }
 }
 
 /// Decodes groove rows into a 4/4 drum clip of `ceil(rows / 16)` bars: `hit > 0.5` gives a note

@@ -5,7 +5,7 @@
 //! - [`spec`]: the embedded encoding spec and its constants; [`drum_map`]: the editable drum map.
 //! - [`quantize`]: the 16th grid (4/4 only) with micro-timing offsets.
 //! - [`melody`], [`drums`], [`groove`]: model encodings and decodings; [`transpose`]: helpers to
-//!   bring melodies into the model range or a key.
+//!   bring melodies into the model range or a key; [`legato`]: trims played overlaps first.
 //! - [`midi_import`], [`midi_export`]: .mid files; [`golden`]: the golden-vector file format.
 //! - [`error`]: [`MusicError`], the one error type.
 
@@ -15,6 +15,7 @@ pub mod drums;
 pub mod error;
 pub mod golden;
 pub mod groove;
+pub mod legato;
 pub mod melody;
 pub mod midi_export;
 pub mod midi_import;
@@ -25,13 +26,14 @@ pub mod transpose;
 
 pub use clip::{Clip, Note, NoteBuffer, Tick, TimeSignature, PPQ};
 pub use drum_map::{DrumClass, DrumMap};
-pub use drums::{decode_drums, encode_drums, DrumTokens};
+pub use drums::{decode_drums, encode_drums, encode_drums_quantized, DrumTokens};
 pub use error::MusicError;
 pub use groove::{
-    decode_groove, decode_groove_flat, encode_groove, encode_tap, GrooveFeatures, GrooveRow,
-    TapFeatures, TapRow,
+    decode_groove, decode_groove_flat, encode_groove, encode_groove_quantized, encode_tap,
+    encode_tap_quantized, GrooveFeatures, GrooveRow, TapFeatures, TapRow,
 };
-pub use melody::{decode_melody, encode_melody, MelodyTokens};
+pub use legato::trim_legato;
+pub use melody::{decode_melody, encode_melody, encode_melody_quantized, MelodyTokens};
 pub use midi_export::{export_midi, ExportOptions};
 pub use midi_import::{import_midi, import_midi_file, ImportOptions, MidiImport, TrackSelect};
 pub use quantize::{quantize, quantize_clip, step_of_tick, Quantized, QuantizedNote};

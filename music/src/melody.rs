@@ -6,7 +6,7 @@
 
 use crate::clip::{Clip, Note, TimeSignature};
 use crate::error::{MusicError, Result};
-use crate::quantize::quantize;
+use crate::quantize::{quantize, Quantized};
 use crate::report::Dropped;
 use crate::spec::{
     MELODY_DECODE_VELOCITY, MELODY_FIRST_NOTE_ON, MELODY_MAX_PITCH, MELODY_MIN_PITCH,
@@ -30,7 +30,11 @@ pub fn note_on_token(pitch: u8) -> Option<u8> {
 /// Encodes a 4/4 clip (any channel). Errors: non-4/4; a pitch outside 21..=108 among the notes
 /// that start inside the clip (checked before the skyline; transpose into range first).
 pub fn encode_melody(clip: &Clip) -> Result<MelodyTokens> {
-    let q = quantize(clip)?;
+    encode_melody_quantized(&quantize(clip)?)
+}
+
+/// [`encode_melody`] of an already quantized clip (e.g. a [`Quantized::window`]).
+pub fn encode_melody_quantized(q: &Quantized) -> Result<MelodyTokens> {
     if let Some(n) = q.notes.iter().find(|n| note_on_token(n.pitch).is_none()) {
         return Err(MusicError::PitchOutOfRange {
             pitch: n.pitch,
@@ -38,7 +42,7 @@ pub fn encode_melody(clip: &Clip) -> Result<MelodyTokens> {
             max: MELODY_MAX_PITCH,
         });
     }
-    let mut notes = q.notes;
+    let mut notes = q.notes.clone();
     // Per step: highest pitch first, then the longest.
     notes.sort_by(|a, b| {
         a.step

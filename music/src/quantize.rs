@@ -59,6 +59,32 @@ pub struct Quantized {
     pub dropped_past_end: usize,
 }
 
+impl Quantized {
+    /// Steps `start..start + steps` of this quantized clip, renumbered from 0, with end steps
+    /// clamped to the window. Splitting *after* quantizing keeps a hit played slightly before a
+    /// window's downbeat in that window (at step 0, negative offset) instead of losing it past
+    /// the previous window's end, as cutting ticks with [`Clip::window`] would. Notes outside the
+    /// window belong to other windows and are not counted as dropped.
+    pub fn window(&self, start: u32, steps: u32) -> Quantized {
+        let end = start.saturating_add(steps);
+        let notes = self
+            .notes
+            .iter()
+            .filter(|n| n.step >= start && n.step < end)
+            .map(|n| QuantizedNote {
+                step: n.step - start,
+                end_step: n.end_step.min(end) - start,
+                ..*n
+            })
+            .collect();
+        Quantized {
+            steps,
+            notes,
+            dropped_past_end: 0,
+        }
+    }
+}
+
 /// Quantizes a 4/4 clip. Rules (spec `quantization`): onset step = `step_of_tick(start)`; end step
 /// = `step_of_tick(end)`, at least onset + 1, at most the clip end; notes with onset step past the
 /// clip are dropped and counted.
@@ -170,6 +196,36 @@ mod tests {
         let snapped = quantize_clip(&clip).unwrap();
         assert_eq!(snapped.notes[0].start, 120);
         assert_eq!(snapped.notes[1].end, 1920);
+    }
+
+    #[test]
+    fn split_after_quantizing_keeps_early_hits() {
+        let mut clip = Clip::new(2, TimeSignature::FOUR_FOUR, true);
+        // A hit 20 ticks before bar 2 and a long note across the bar line.
+        clip.notes = vec![note(1900, 1950), note(960, 3000)];
+        assert_eq!(clip.window(0, 1).unwrap().notes.len(), 2);
+        assert_eq!(
+            quantize(&clip.window(0, 1).unwrap())
+                .unwrap()
+                .dropped_past_end,
+            1
+        );
+        let q = quantize(&clip).unwrap();
+        let first = q.window(0, 16);
+        let second = q.window(16, 16);
+        assert_eq!(first.notes.len(), 1);
+        assert_eq!((first.notes[0].step, first.notes[0].end_step), (8, 16));
+        assert_eq!(second.notes.len(), 1);
+        assert_eq!(
+            (
+                second.notes[0].step,
+                second.notes[0].end_step,
+                second.notes[0].offset_ticks
+            ),
+            (0, 1, -20)
+        );
+        assert_eq!(q.window(32, 16).notes.len(), 0);
+        assert_eq!(q.window(u32::MAX, 16).steps, 16);
     }
 
     #[test]
