@@ -11,12 +11,12 @@ use cadenza_tests::{note_off, note_on, set_param, Host};
 
 #[test]
 fn the_allocation_counter_sees_allocations() {
-    nice_assert_no_alloc::reset_violation_count();
+    cadenza_tests::reset_allocation_violations();
     nice_assert_no_alloc::assert_no_alloc(|| {
         let v = std::hint::black_box(vec![1u8; 64]);
         drop(v);
     });
-    assert!(nice_assert_no_alloc::violation_count() >= 1, "the counting allocator is not installed");
+    assert!(cadenza_tests::allocation_violations() >= 1, "the counting allocator is not installed");
 }
 
 #[test]
