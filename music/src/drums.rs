@@ -44,6 +44,21 @@ pub fn encode_drums_quantized(q: &Quantized, map: &DrumMap) -> DrumTokens {
     }
 }
 
+/// Checks model output ids (e.g. an argmax over 512 logits) and narrows them to tokens.
+pub fn drum_tokens_from_ids(ids: &[i64]) -> Result<Vec<u16>> {
+    ids.iter()
+        .enumerate()
+        .map(|(step, &id)| match u16::try_from(id) {
+            Ok(t) if (t as usize) < DRUM_NUM_TOKENS => Ok(t),
+            _ => Err(MusicError::InvalidToken {
+                kind: "drum",
+                token: id.clamp(0, u32::MAX as i64) as u32,
+                step,
+            }),
+        })
+        .collect()
+}
+
 /// Decodes masks into a 4/4 drum clip of `ceil(len / 16)` bars: a one-step note per set bit at
 /// the class's output pitch, velocity 100, channel 9. Tokens >= 512 are an error.
 pub fn decode_drums(tokens: &[u16], map: &DrumMap) -> Result<Clip> {
@@ -129,5 +144,15 @@ mod tests {
                 step: 1
             })
         );
+        assert_eq!(drum_tokens_from_ids(&[0, 511]).unwrap(), vec![0, 511]);
+        assert!(matches!(
+            drum_tokens_from_ids(&[3, 512]),
+            Err(MusicError::InvalidToken {
+                step: 1,
+                token: 512,
+                ..
+            })
+        ));
+        assert!(drum_tokens_from_ids(&[-5]).is_err());
     }
 }

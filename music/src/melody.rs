@@ -95,6 +95,21 @@ pub fn encode_melody_quantized(q: &Quantized) -> Result<MelodyTokens> {
     })
 }
 
+/// Checks model output ids (e.g. an argmax over 90 logits) and narrows them to tokens.
+pub fn melody_tokens_from_ids(ids: &[i64]) -> Result<Vec<u8>> {
+    ids.iter()
+        .enumerate()
+        .map(|(step, &id)| match u8::try_from(id) {
+            Ok(t) if (t as usize) < MELODY_NUM_CLASSES => Ok(t),
+            _ => Err(MusicError::InvalidToken {
+                kind: "melody",
+                token: id.clamp(0, u32::MAX as i64) as u32,
+                step,
+            }),
+        })
+        .collect()
+}
+
 /// Decodes tokens into a 4/4 clip of `ceil(len / 16)` bars: each note-on lasts until the next
 /// note-on or note-off or the end of the tokens; velocity 100, channel 0. A note-off with no
 /// sounding note is ignored. Tokens >= 90 are an error.
@@ -227,5 +242,15 @@ mod tests {
             decode_melody(&[]).unwrap(),
             Clip::new(0, TimeSignature::FOUR_FOUR, false)
         );
+        assert_eq!(melody_tokens_from_ids(&[0, 1, 89]).unwrap(), vec![0, 1, 89]);
+        assert!(matches!(
+            melody_tokens_from_ids(&[0, -1]),
+            Err(MusicError::InvalidToken { step: 1, .. })
+        ));
+        assert!(matches!(
+            melody_tokens_from_ids(&[90]),
+            Err(MusicError::InvalidToken { token: 90, .. })
+        ));
+        assert!(melody_tokens_from_ids(&[i64::MAX]).is_err());
     }
 }

@@ -4,7 +4,8 @@
 //! Importing an exported clip gives the identical clip, provided no two notes of one pitch and
 //! channel are nested (one starting after and ending before another): MIDI cannot tell which
 //! note-off belongs to which note-on, and the importer pairs them first-in, first-out. At equal
-//! ticks note-offs are written before note-ons so a repeated note is not cut short.
+//! ticks note-offs are written before note-ons so a repeated note is not cut short. Notes that
+//! end after the clip's last bar are kept; the re-imported clip then has more bars.
 
 use midly::num::{u15, u24, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
