@@ -10,7 +10,7 @@ FULL = {
                        z_dim=128, free_bits=64.0, beta=0.2, dropout=0.1, batch=64, lr=1e-3,
                        max_steps=3500, max_minutes=22, eval_every=500, transpose=(-5, 6), seed=3),
     "drum_vae": dict(kind="vae", domain="drums", bars=4, emb=64, enc_hidden=256, dec_hidden=256, dec_layers=2,
-                     z_dim=128, free_bits=64.0, beta=0.2, dropout=0.1, batch=64, lr=1e-3,
+                     z_dim=128, free_bits=96.0, beta=0.2, dropout=0.1, batch=64, lr=1e-3,
                      max_steps=3500, max_minutes=22, eval_every=500, seed=4),
     "groove_vae": dict(kind="groove", domain="groove", bars=2, enc_hidden=128, dec_hidden=128, z_dim=64,
                        free_bits=16.0, beta=0.2, dropout=0.1, batch=64, lr=1e-3,

@@ -311,7 +311,7 @@ def save_melody(items, path: Path):
 
 
 def load_melody(path: Path):
-    d = np.load(path)
+    d = dict(np.load(path))
     offs = np.concatenate([[0], np.cumsum(d["lens"])])
     seqs = [d["tokens"][offs[i]:offs[i + 1]].astype(np.int64) for i in range(len(d["lens"]))]
     return list(d["keys"]), seqs, list(d["split"])
@@ -331,14 +331,15 @@ def save_drums(perfs, path: Path):
 
 
 def load_drums(path: Path):
-    d = np.load(path)
+    d = dict(np.load(path))  # decompress every array once
     offs = np.concatenate([[0], np.cumsum(d["lens"])])
     out = []
     for i in range(len(d["lens"])):
         a, b = offs[i], offs[i + 1]
         out.append({"id": str(d["ids"][i]), "split": str(d["split"][i]), "style": str(d["style"][i]),
                     "beat_type": str(d["beat_type"][i]),
-                    "tokens": d["tokens"][a:b].astype(np.int64), "groove": d["groove"][a:b], "tap": d["tap"][a:b]})
+                    "tokens": d["tokens"][a:b].astype(np.int64), "groove": d["groove"][a:b].copy(),
+                    "tap": d["tap"][a:b].copy()})
     return out
 
 
