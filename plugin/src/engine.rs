@@ -6,7 +6,7 @@
 //! same request and response types the real engine will use.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -16,7 +16,7 @@ use crossbeam::queue::ArrayQueue;
 
 use crate::bridge::Bridge;
 use crate::messages::{
-    EngineError, EngineEvent, EngineRequest, PlaybackClip, RtRequest, RtRequestKind,
+    EngineError, EngineEvent, EngineRequest, PlaybackClip, RtRequest, RtRequestKind, ToolSettings,
 };
 use crate::params::{Mode, Tool};
 use crate::session::SessionField;
@@ -83,6 +83,10 @@ pub struct EngineShared {
     /// Requests from the audio thread not yet answered (their clip not yet sent to the
     /// player). Offline renders wait for this to reach zero.
     pub rt_jobs_in_flight: AtomicUsize,
+    /// Editor → audio thread: copy the capture ring into input slot `n - 1` (0 = nothing asked).
+    pub capture_to_slot: AtomicU8,
+    /// Set to ask the running job to stop early.
+    pub cancel: AtomicBool,
     next_id: AtomicU64,
     shutdown: AtomicBool,
 }
@@ -96,6 +100,8 @@ impl EngineShared {
             events: ArrayQueue::new(EVENT_QUEUE_SIZE),
             ui_requests: ArrayQueue::new(UI_REQUEST_QUEUE_SIZE),
             rt_jobs_in_flight: AtomicUsize::new(0),
+            capture_to_slot: AtomicU8::new(0),
+            cancel: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
             shutdown: AtomicBool::new(false),
         })
@@ -113,6 +119,20 @@ impl EngineShared {
             drop(session);
             self.session.mark_changed();
         }
+    }
+
+    /// Queues a job on the current input slots (A, and B for Interpolate) from the editor.
+    /// Returns its id, or `None` when the queue is full.
+    pub fn submit(&self, settings: ToolSettings, seed: u64) -> Option<u64> {
+        let inputs = self.session.lock().inputs.iter().flatten().cloned().collect();
+        let id = self.next_request_id();
+        self.cancel.store(false, Ordering::Release);
+        self.ui_requests.push(EngineRequest { id, settings, seed, inputs }).ok().map(|_| id)
+    }
+
+    /// Asks the audio thread to copy the last captured bars into input slot `slot` (0 = A).
+    pub fn request_capture_to_slot(&self, slot: u8) {
+        self.capture_to_slot.store(slot + 1, Ordering::Release);
     }
 
     fn notify(&self, event: EngineEvent) {

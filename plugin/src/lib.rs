@@ -149,6 +149,10 @@ impl Cadenza {
     /// On a rising edge of the generate trigger, copies the captured bars into a pooled request
     /// and hands it to the engine.
     fn handle_trigger(&mut self, timing: &BlockTiming) {
+        let slot = self.shared.capture_to_slot.swap(0, std::sync::atomic::Ordering::AcqRel);
+        if slot > 0 {
+            self.send_capture(RtRequestKind::CaptureToSlot(slot - 1), timing);
+        }
         let on = self.params.generate.value();
         let rising = on && !self.generate_was_on;
         self.generate_was_on = on;

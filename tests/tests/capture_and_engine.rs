@@ -105,3 +105,25 @@ fn an_offline_render_waits_for_the_engine_so_the_result_plays_in_the_next_block(
     host.run(64, 64, &[]);
     assert_eq!(host.plugin.player().clip().map(|c| c.variation), Some(0));
 }
+
+#[test]
+fn the_editor_can_ask_for_the_capture_in_slot_b_and_submit_a_job() {
+    let mut host = Host::new(48_000.0);
+    set_param(&host.plugin.params_arc().capture_bars, 1);
+    record_phrase(&mut host);
+    host.plugin.engine().request_capture_to_slot(1);
+    host.run(64, 64, &[]);
+    let deadline = std::time::Instant::now() + WAIT;
+    while host.plugin.engine().session.lock().inputs[1].is_none() {
+        assert!(std::time::Instant::now() < deadline, "slot B never filled");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let slot_b = host.plugin.engine().session.lock().inputs[1].clone().unwrap();
+    assert_eq!(slot_b.notes.len(), 3);
+    assert_eq!(host.process_allocations, 0);
+
+    let settings = host.plugin.params_arc().tool_settings();
+    let id = host.plugin.engine().submit(settings, 7).expect("queued");
+    let event = host.wait_for_engine(WAIT);
+    assert_eq!(event, EngineEvent::Finished { id, variations: settings.variations as usize });
+}
