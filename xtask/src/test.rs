@@ -51,7 +51,8 @@ fn ensure_venv() -> Result<PathBuf> {
         run_checked(&mut pip, "installing Python test requirements")?;
         std::fs::write(&stamp, wanted)?;
     }
-    Ok(python.canonicalize()?)
+    // Not canonicalized: that would follow the venv's symlink to the base interpreter.
+    Ok(std::env::current_dir()?.join(python))
 }
 
 fn cargo() -> String {
