@@ -17,13 +17,41 @@ pub const SESSION_VERSION: u32 = 1;
 /// Number of input slots: A, and B for Interpolate.
 pub const INPUT_SLOTS: usize = 2;
 
+/// Loading never fails: whatever JSON the host hands back becomes a usable session (see
+/// [`Session::from_saved`]), so a damaged or newer project still opens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(from = "serde_json::Value")]
 pub struct Session {
     pub version: u32,
     pub inputs: [Option<Clip>; INPUT_SLOTS],
     pub generated: Vec<Clip>,
     pub selected: Option<usize>,
+}
+
+/// The saved layout as read from disk; every field optional so older versions load.
+#[derive(Deserialize)]
+#[serde(default)]
+struct SavedSession {
+    version: u32,
+    inputs: [Option<Clip>; INPUT_SLOTS],
+    generated: Vec<Clip>,
+    selected: Option<usize>,
+}
+
+impl Default for SavedSession {
+    fn default() -> Self {
+        // A blob without a version field predates versioning: version 0.
+        Self { version: 0, inputs: [None, None], generated: Vec::new(), selected: None }
+    }
+}
+
+impl From<serde_json::Value> for Session {
+    fn from(value: serde_json::Value) -> Self {
+        Session::from_saved(value).unwrap_or_else(|reason| {
+            nice_plug::nice_warn!("Cadenza: the saved session could not be loaded ({reason}); starting empty");
+            Session::default()
+        })
+    }
 }
 
 impl Default for Session {
@@ -33,6 +61,23 @@ impl Default for Session {
 }
 
 impl Session {
+    /// Reads a saved session of this or an older version. A session from a newer Cadenza is
+    /// refused rather than half-understood.
+    pub fn from_saved(value: serde_json::Value) -> Result<Self, String> {
+        let saved: SavedSession = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        if saved.version > SESSION_VERSION {
+            return Err(format!("it was saved by a newer Cadenza (session version {})", saved.version));
+        }
+        for clip in saved.inputs.iter().flatten().chain(&saved.generated) {
+            if clip.notes.iter().any(|n| n.end <= n.start || n.pitch > 127 || n.velocity > 127 || n.channel > 15) {
+                return Err("it holds an invalid note".into());
+            }
+        }
+        let session =
+            Session { version: saved.version, inputs: saved.inputs, generated: saved.generated, selected: saved.selected };
+        Ok(session.migrate())
+    }
+
     pub fn selected_clip(&self) -> Option<(usize, &Clip)> {
         let index = self.selected?;
         self.generated.get(index).map(|clip| (index, clip))

@@ -56,3 +56,42 @@ fn a_selection_past_the_list_is_repaired_on_load() {
     assert_eq!(session.selected, Some(0));
     assert_eq!(session.inputs, [None, None]);
 }
+
+fn load_session_json(json: &str) -> Session {
+    let host = Host::new(48_000.0);
+    host.plugin.engine().session.replace(Session { generated: vec![clip(99, 1)], selected: Some(0), ..Session::default() });
+    let mut saved = std::collections::BTreeMap::new();
+    saved.insert("session".to_string(), json.to_string());
+    host.plugin.params_arc().deserialize_fields(&saved);
+    let session = host.plugin.engine().session.lock().clone();
+    session
+}
+
+#[test]
+fn an_unversioned_session_from_before_versioning_is_migrated() {
+    let json = serde_json::json!({"generated": [clip(64, 2)], "selected": 0}).to_string();
+    let session = load_session_json(&json);
+    assert_eq!(session.version, SESSION_VERSION);
+    assert_eq!(session.generated, vec![clip(64, 2)]);
+    assert_eq!(session.selected, Some(0));
+}
+
+#[test]
+fn a_session_from_a_newer_cadenza_or_with_garbage_loads_empty_instead_of_crashing() {
+    let future = serde_json::json!({"version": SESSION_VERSION + 1, "generated": [clip(64, 2)], "selected": 0});
+    assert_eq!(load_session_json(&future.to_string()), Session::default());
+
+    let wrong_types = serde_json::json!({"version": 1, "generated": "not a list", "selected": "x"});
+    assert_eq!(load_session_json(&wrong_types.to_string()), Session::default());
+
+    let bad_note = serde_json::json!({"version": 1, "generated": [{
+        "notes": [{"pitch": 60, "velocity": 100, "start": 500, "end": 100, "channel": 0}],
+        "bars": 1, "time_signature": {"numerator": 4, "denominator": 4}, "is_drum": false}]});
+    assert_eq!(load_session_json(&bad_note.to_string()), Session::default());
+}
+
+#[test]
+fn a_session_blob_that_is_not_json_leaves_the_current_session_alone() {
+    let session = load_session_json("{{{ not json");
+    assert_eq!(session.generated, vec![clip(99, 1)], "nothing is lost");
+}
