@@ -319,3 +319,49 @@ pub fn reset_allocation_violations() {
     #[cfg(debug_assertions)]
     nice_assert_no_alloc::reset_violation_count();
 }
+
+/// One bar of 4/4: C4 on beat 1 (1/4 long), E4 on beat 2 (1/8), G4 from 3.5 to the bar end.
+pub fn test_clip() -> cadenza::music::Clip {
+    use cadenza::music::{Clip, Note, TimeSignature};
+    let note = |pitch, start, end| Note { pitch, velocity: 100, start, end, channel: 0 };
+    Clip {
+        notes: vec![note(60, 0, 480), note(64, 480, 720), note(67, 1680, 1920)],
+        bars: 1,
+        time_signature: TimeSignature::FOUR_FOUR,
+        is_drum: false,
+    }
+}
+
+/// Makes `clip` the selected variation, waits until the player has it and clears the output.
+pub fn load_clip(host: &mut Host, clip: cadenza::music::Clip) {
+    use cadenza::session::Session;
+    host.plugin.engine().session.replace(Session { generated: vec![clip], selected: Some(0), ..Session::default() });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while host.plugin.player().clip().is_none() {
+        assert!(Instant::now() < deadline, "the engine never sent the clip");
+        let playing = host.playing;
+        host.playing = false;
+        host.run(32, 32, &[]);
+        host.playing = playing;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    host.output.clear();
+    host.steady_time = host.pos_samples;
+}
+
+/// Where each note event of `clip` must land when looping from beat 0 for `passes` passes at a
+/// constant tempo: the first sample at or after its time (within the player's tolerance).
+pub fn expected_events(clip: &cadenza::music::Clip, spb: f64, passes: u32, channel: u8) -> Vec<(i64, u8, u8, u8)> {
+    let mut events = Vec::new();
+    let length = clip.length_ticks() as f64 / 480.0;
+    for pass in 0..passes {
+        let offset = pass as f64 * length;
+        for n in &clip.notes {
+            let at = |tick: u32| ((offset + tick as f64 / 480.0) * spb - 1e-3).ceil() as i64;
+            events.push((at(n.start), n.pitch, channel, n.velocity));
+            events.push((at(n.end), n.pitch, channel, 0));
+        }
+    }
+    events.sort_by_key(|e| (e.0, e.3 > 0, e.1));
+    events
+}

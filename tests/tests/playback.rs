@@ -1,57 +1,7 @@
 //! The player and passthrough, driven through `process()` by the fake host.
 
-use std::time::Duration;
-
-use cadenza::music::{Clip, Note, TimeSignature};
 use cadenza::params::Playback;
-use cadenza::session::Session;
-use cadenza_tests::{note_off, note_on, set_param, Host};
-
-const WAIT: Duration = Duration::from_secs(5);
-
-/// One bar of 4/4: C4 on beat 1 (1/4 long), E4 on beat 2 (1/8), G4 from 3.5 to the bar end.
-fn test_clip() -> Clip {
-    let note = |pitch, start, end| Note { pitch, velocity: 100, start, end, channel: 0 };
-    Clip {
-        notes: vec![note(60, 0, 480), note(64, 480, 720), note(67, 1680, 1920)],
-        bars: 1,
-        time_signature: TimeSignature::FOUR_FOUR,
-        is_drum: false,
-    }
-}
-
-/// Makes `clip` the selected variation and waits until the player has it.
-fn load_clip(host: &mut Host, clip: Clip) {
-    host.plugin.engine().session.replace(Session { generated: vec![clip], selected: Some(0), ..Session::default() });
-    let deadline = std::time::Instant::now() + WAIT;
-    while host.plugin.player().clip().is_none() {
-        assert!(std::time::Instant::now() < deadline, "the engine never sent the clip");
-        let playing = host.playing;
-        host.playing = false;
-        host.run(32, 32, &[]);
-        host.playing = playing;
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    host.output.clear();
-    host.steady_time = host.pos_samples;
-}
-
-/// Where each note event of `clip` must land when looping from beat 0 for `bars` bars at a
-/// constant tempo: the first sample at or after its time.
-fn expected_events(clip: &Clip, spb: f64, passes: u32, channel: u8) -> Vec<(i64, u8, u8, u8)> {
-    let mut events = Vec::new();
-    let length = clip.length_ticks() as f64 / 480.0;
-    for pass in 0..passes {
-        let offset = pass as f64 * length;
-        for n in &clip.notes {
-            let at = |tick: u32| ((offset + tick as f64 / 480.0) * spb - 1e-3).ceil() as i64;
-            events.push((at(n.start), n.pitch, channel, n.velocity));
-            events.push((at(n.end), n.pitch, channel, 0));
-        }
-    }
-    events.sort_by_key(|e| (e.0, e.3 > 0, e.1));
-    events
-}
+use cadenza_tests::{expected_events, load_clip, note_off, note_on, set_param, test_clip, Host};
 
 #[test]
 fn playback_is_sample_accurate_at_every_block_size_and_rate() {
