@@ -1,0 +1,238 @@
+//! `cadenza`: the engine from the command line.
+//!
+//! ```text
+//! cadenza continue    --input a.mid --variations 4 --bars 4 --temperature 1.0 --out out/
+//! cadenza generate    --mode drums --variations 8 --bars 8 --seed 7 --out out/ --png
+//! cadenza interpolate --input a.mid --input b.mid --steps 5 --out out/
+//! cadenza drumify     --input tapped.mid --out out/
+//! cadenza groove      --input beat.mid --variations 3 --out out/
+//! ```
+//!
+//! Exit codes: 0 done; 2 bad arguments; 3 the input cannot be used (unreadable MIDI, empty,
+//! not 4/4, …); 4 ONNX Runtime or a model is missing or damaged; 5 the output could not be
+//! written; 6 anything else.
+
+mod cli;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use cadenza_engine::{Engine, EngineConfig, EngineError, Job, KeyScale, Mode, Tool};
+use cadenza_music::{export_midi, import_midi_file, ExportOptions, ImportOptions};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "cadenza", version, about = "Magenta-Studio-style MIDI generation: Continue, Generate, Interpolate, Drumify, Groove")]
+struct Cli {
+    #[command(subcommand)]
+    tool: ToolCmd,
+}
+
+#[derive(Subcommand)]
+enum ToolCmd {
+    /// Continue a phrase: prime on the input, add --bars bars.
+    Continue(Common),
+    /// Generate new phrases from scratch (4 bars per latent code; longer ones are chained).
+    Generate(Common),
+    /// Blend two phrases (--input twice) in --steps steps.
+    Interpolate(Common),
+    /// Turn any rhythm into a drum groove.
+    Drumify(Common),
+    /// Humanize a quantized drum part (velocity and timing).
+    Groove(Common),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Melody,
+    Drums,
+}
+
+#[derive(Args)]
+struct Common {
+    /// Input .mid file(s): one for continue/drumify/groove, two for interpolate.
+    #[arg(long, short)]
+    input: Vec<PathBuf>,
+    /// melody or drums (default: drums when the first input is all on channel 10, else melody).
+    #[arg(long, value_enum)]
+    mode: Option<ModeArg>,
+    #[arg(long, short = 'n', default_value_t = 4)]
+    variations: usize,
+    /// Bars to add (continue) or generate (generate).
+    #[arg(long, short, default_value_t = 4)]
+    bars: u16,
+    /// 0 = always the most likely choice; 1 = the model's own distribution; higher = wilder.
+    #[arg(long, short, default_value_t = 1.0)]
+    temperature: f32,
+    #[arg(long, short, default_value_t = 0)]
+    seed: u64,
+    /// Keep melody notes in a key, e.g. C:major, F#:minor, Bb:dorian.
+    #[arg(long, short)]
+    key: Option<KeyScale>,
+    /// Interpolate: number of clips.
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Interpolate: leave out the re-decoded inputs at both ends.
+    #[arg(long)]
+    no_endpoints: bool,
+    /// Continue: write only the new bars.
+    #[arg(long)]
+    continuation_only: bool,
+    /// Output folder (created if needed).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Also write a piano-roll .png next to each .mid.
+    #[arg(long)]
+    png: bool,
+    /// Tempo written into the .mid files (default: the first input's tempo, else 120).
+    #[arg(long)]
+    bpm: Option<f64>,
+    /// Models folder (default: $CADENZA_MODELS_DIR, next to the binary, or the repository's models/).
+    #[arg(long)]
+    models_dir: Option<PathBuf>,
+    /// ONNX Runtime library (default: $CADENZA_ORT_LIB, next to the binary, or target/onnxruntime/).
+    #[arg(long)]
+    ort_lib: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+enum Fail {
+    Input(String),
+    Install(String),
+    Output(String),
+    Other(String),
+}
+
+impl Fail {
+    fn code(&self) -> u8 {
+        match self {
+            Fail::Input(_) => 3,
+            Fail::Install(_) => 4,
+            Fail::Output(_) => 5,
+            Fail::Other(_) => 6,
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            Fail::Input(m) | Fail::Install(m) | Fail::Output(m) | Fail::Other(m) => m,
+        }
+    }
+}
+
+impl From<EngineError> for Fail {
+    fn from(e: EngineError) -> Fail {
+        let m = e.to_string();
+        if e.is_input_error() {
+            Fail::Input(m)
+        } else if e.is_installation_error() {
+            Fail::Install(m)
+        } else {
+            Fail::Other(m)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("cadenza: {}", f.message());
+            ExitCode::from(f.code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Fail> {
+    let (tool, args) = match cli.tool {
+        ToolCmd::Continue(a) => (Tool::Continue, a),
+        ToolCmd::Generate(a) => (Tool::Generate, a),
+        ToolCmd::Interpolate(a) => (Tool::Interpolate, a),
+        ToolCmd::Drumify(a) => (Tool::Drumify, a),
+        ToolCmd::Groove(a) => (Tool::Groove, a),
+    };
+    let mut inputs = Vec::new();
+    let mut tempo = None;
+    for path in &args.input {
+        let imported = import_midi_file(path, &ImportOptions::default())
+            .map_err(|e| Fail::Input(format!("{}: {e}", path.display())))?;
+        tempo.get_or_insert(imported.tempo_us_per_quarter);
+        inputs.push(imported.clip);
+    }
+    let mode = match args.mode {
+        Some(ModeArg::Melody) => Mode::Melody,
+        Some(ModeArg::Drums) => Mode::Drums,
+        None if matches!(tool, Tool::Drumify | Tool::Groove) => Mode::Drums,
+        None if inputs.first().is_some_and(|c| c.is_drum) => Mode::Drums,
+        None => Mode::Melody,
+    };
+    let job = Job {
+        tool,
+        mode,
+        temperature: args.temperature,
+        variations: args.variations,
+        bars: args.bars,
+        interp_steps: args.steps,
+        include_endpoints: !args.no_endpoints,
+        continuation_only: args.continuation_only,
+        seed: args.seed,
+        key: args.key,
+        inputs,
+    };
+    let mut config = EngineConfig::discover();
+    if let Some(d) = args.models_dir {
+        config.models_dir = d;
+    }
+    if let Some(l) = args.ort_lib {
+        config.runtime_lib = l;
+    }
+    let mut engine = Engine::new(config);
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::with_draw_target(Some(1000), indicatif::ProgressDrawTarget::stderr());
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {percent:>3}% {elapsed}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        b.set_message(tool.name());
+        b
+    };
+    let cancel = AtomicBool::new(false);
+    let result = engine.run(&job, &mut |f| bar.set_position((f * 1000.0) as u64), &cancel);
+    bar.finish_and_clear();
+    let out = result?;
+    for w in &out.warnings {
+        eprintln!("cadenza: note: {w}");
+    }
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| Fail::Output(format!("cannot create {}: {e}", args.out.display())))?;
+    let options = match args.bpm {
+        Some(bpm) => ExportOptions::with_bpm(bpm, "Cadenza"),
+        None => ExportOptions {
+            tempo_us_per_quarter: tempo.unwrap_or(500_000),
+            ..ExportOptions::default()
+        },
+    };
+    for (i, clip) in out.clips.iter().enumerate() {
+        let stem = format!("{}_{:02}", tool.name(), i + 1);
+        let mid = args.out.join(format!("{stem}.mid"));
+        let bytes = export_midi(clip, &options).map_err(|e| Fail::Output(format!("{}: {e}", mid.display())))?;
+        write(&mid, &bytes)?;
+        if args.png {
+            let png = args.out.join(format!("{stem}.png"));
+            cli::piano_roll::render(clip, &png).map_err(Fail::Output)?;
+        }
+        println!("{}", mid.display());
+    }
+    Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), Fail> {
+    std::fs::write(path, bytes).map_err(|e| Fail::Output(format!("cannot write {}: {e}", path.display())))
+}
