@@ -12,6 +12,7 @@ use nice_plug::prelude::*;
 
 pub mod audio;
 pub mod bridge;
+pub mod editor;
 pub mod engine;
 pub mod messages;
 pub mod params;
@@ -252,10 +253,14 @@ impl Plugin for Cadenza {
 
     type SysExMessage = ();
     type BackgroundTask = ();
-    type Editor = ();
+    type Editor = editor::CadenzaEditor;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(self.params.clone(), self.shared.clone())
     }
 
     fn activate(

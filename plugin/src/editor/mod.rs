@@ -1,0 +1,92 @@
+//! The Cadenza editor (egui through nice-plug-egui).
+//!
+//! - [`panel`]: the panel itself ([`panel::Panel::ui`]), drawn from the parameters and the
+//!   engine's shared state; it talks to the engine only through `EngineShared`'s queues and
+//!   atomics and holds the session lock only for short copies.
+//! - [`pianoroll`]: the mini piano-roll layout (pure); [`files`]: file names, the data folder,
+//!   atomic writes, export; [`xdnd`]: the XDND drag-source state machine (pure);
+//!   `x11_drag`: the X11 driver that runs it on a helper thread (Linux only).
+//! - [`engine_ext`]: the few extra `EngineShared` methods the editor needs.
+//! - [`testing`]: a headless harness (egui without a window, a software rasterizer for
+//!   screenshots, a recording `GuiContext`, an XDND drop target) for the editor tests.
+
+use std::sync::Arc;
+
+use nice_plug::context::gui::GuiContext;
+use nice_plug_egui::baseview::HandlerError;
+use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier};
+
+pub mod engine_ext;
+pub mod files;
+pub mod panel;
+pub mod pianoroll;
+pub mod testing;
+#[cfg(target_os = "linux")]
+pub mod x11_drag;
+pub mod xdnd;
+
+pub use egui;
+
+use crate::engine::EngineShared;
+use crate::params::CadenzaParams;
+use panel::Panel;
+
+/// The editor type of the plugin.
+pub type CadenzaEditor = EguiEditor<CadenzaApp>;
+
+/// The egui app: the panel plus the host's GUI context (for parameter gestures).
+pub struct CadenzaApp {
+    pub panel: Panel,
+    gui_context: Option<GuiContext>,
+}
+
+impl CadenzaApp {
+    pub fn new(params: Arc<CadenzaParams>, shared: Arc<EngineShared>) -> Self {
+        Self { panel: Panel::new(params, shared), gui_context: None }
+    }
+}
+
+impl NiceEguiApp for CadenzaApp {
+    fn build(&mut self, egui_ctx: egui::Context, gui_context: GuiContext, _frame: &mut Frame) -> Result<(), HandlerError> {
+        Panel::apply_style(&egui_ctx);
+        self.gui_context = Some(gui_context);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
+        let Some(context) = self.gui_context.clone() else { return };
+        let setter = context.param_setter();
+        self.panel.ui(ui, &setter);
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui_context = None;
+    }
+}
+
+/// The editor's window state: opens at [`panel::DEFAULT_SIZE`] (logical points, scaled by the
+/// host's/system's HiDPI factor).
+pub fn default_state() -> Arc<EguiEditorState> {
+    EguiEditorState::from_size(
+        nice_plug::editor::dpi::LogicalSize::new(panel::DEFAULT_SIZE.0, panel::DEFAULT_SIZE.1),
+        1.0,
+    )
+}
+
+/// Builds the editor for `Plugin::editor`.
+pub fn create(params: Arc<CadenzaParams>, shared: Arc<EngineShared>) -> Option<CadenzaEditor> {
+    let resize = nice_plug::prelude::ResizeHint {
+        can_resize: true,
+        can_resize_horizontally: true,
+        can_resize_vertically: true,
+        preserve_aspect_ratio: false,
+        aspect_ratio_width: 0,
+        aspect_ratio_height: 0,
+        size_constraints: nice_plug::editor::SizeConstraints::Logical {
+            min_size: Some(nice_plug::editor::dpi::LogicalSize::new(panel::MIN_SIZE.0, panel::MIN_SIZE.1)),
+            max_size: None,
+        },
+    };
+    let settings = EguiNiceSettings::new().with_tile("Cadenza").with_resize_hint(resize);
+    nice_plug_egui::create_egui_editor(default_state(), RepaintNotifier::new(), settings, CadenzaApp::new(params, shared))
+}

@@ -1,0 +1,1 @@
+//! Test support for the editor (used by `tests/tests/editor_*.rs`).
