@@ -190,7 +190,7 @@ impl Panel {
         ctx.global_style_mut(|style| {
             style.spacing.item_spacing = Vec2::new(8.0, 6.0);
             style.spacing.button_padding = Vec2::new(8.0, 4.0);
-            style.spacing.slider_width = 180.0;
+            style.spacing.slider_width = 150.0;
             for (text_style, font) in style.text_styles.iter_mut() {
                 font.size = match text_style {
                     egui::TextStyle::Heading => 19.0,
@@ -437,7 +437,8 @@ impl Panel {
     fn temperature_slider(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         let params = self.params.clone();
         let param = &params.temperature;
-        let mut value = param.unmodulated_plain_value();
+        let shown = param.unmodulated_plain_value();
+        let mut value = shown;
         self.shown_temperature = value;
         let response = ui
             .add(egui::Slider::new(&mut value, 0.0..=2.0).step_by(0.01).fixed_decimals(2))
@@ -450,7 +451,11 @@ impl Panel {
         if response.double_clicked() {
             value = param.default_plain_value();
         }
-        if response.changed() || response.double_clicked() {
+        // egui compares in f64 after snapping to the step, so a host value such as 1.6f32 reads
+        // as "changed" every frame; only a real change of the f32 value is an edit (otherwise
+        // automation playback would be answered with gestures).
+        let edited = (response.changed() && (value - shown).abs() > 1e-6) || response.double_clicked();
+        if edited {
             if self.temperature_gesture {
                 setter.set_parameter(param, value);
             } else {
@@ -497,7 +502,8 @@ impl Panel {
             ui.label(RichText::new("Input").strong());
             ui.label("last").on_hover_text("How many of the most recently played bars \"Use last bars\" takes");
             let params = self.params.clone();
-        let param = &params.capture_bars;
+            let param = &params.capture_bars;
+            ui.spacing_mut().slider_width = 110.0;
             self.int_slider(ui, setter, "capture_bars", param, 1, 32, "How many of the most recently played bars \"Use last bars\" takes (1–32)");
             ui.label("bars");
         });

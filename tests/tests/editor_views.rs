@@ -1,0 +1,185 @@
+//! The editor's views, headless: each tool's view is drawn by the real panel code in an egui
+//! context without a window and rendered to PNG by a software rasterizer
+//! (`target/editor-artifacts/*.png`). The test also drives the panel like a user: tool buttons,
+//! selecting results by click and arrow keys, the keep marker, "use as input", export.
+
+use std::path::PathBuf;
+
+use cadenza::editor::egui::{Key, Vec2};
+use cadenza::editor::panel::{tool_name, TOOLS};
+use cadenza::editor::testing::{demo_drums, demo_melody, Fixture, Headless};
+use cadenza::params::{Mode, Tool};
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/editor-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn fixture_for(tool: Tool) -> Fixture {
+    let fixture = Fixture::new();
+    fixture.host_sets(&fixture.params.tool, tool);
+    match tool {
+        Tool::Continue | Tool::Generate => {
+            let generated = (0..if tool == Tool::Generate { 8 } else { 4 }).map(|i| demo_melody(4, 10 + i)).collect();
+            fixture.set_session([Some(demo_melody(2, 1)), None], generated, Some(1));
+            fixture.host_sets(&fixture.params.variations, if tool == Tool::Generate { 8 } else { 4 });
+        }
+        Tool::Interpolate => {
+            let generated = (0..5).map(|i| demo_melody(2, 20 + i)).collect();
+            fixture.set_session([Some(demo_melody(2, 1)), Some(demo_melody(2, 2))], generated, Some(0));
+        }
+        Tool::Drumify => {
+            let generated = (0..4).map(|i| demo_drums(2, 30 + i)).collect();
+            fixture.set_session([Some(demo_melody(2, 3)), None], generated, Some(2));
+        }
+        Tool::Groove => {
+            fixture.host_sets(&fixture.params.mode, Mode::Drums);
+            fixture.set_session([Some(demo_drums(2, 4)), None], vec![demo_drums(2, 5)], Some(0));
+        }
+    }
+    fixture
+}
+
+#[test]
+fn every_tool_view_renders_with_its_own_controls() {
+    let dir = artifacts();
+    for tool in TOOLS {
+        let fixture = fixture_for(tool);
+        let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+        ui.frames(3);
+        let name = tool_name(tool);
+        // Only the tool's own controls.
+        let has = |ui: &Headless, control: &str| ui.panel.rect_of(control).is_some();
+        assert_eq!(has(&ui, "variations"), matches!(tool, Tool::Continue | Tool::Generate | Tool::Drumify), "{name}: variations");
+        assert_eq!(has(&ui, "length"), matches!(tool, Tool::Continue | Tool::Generate), "{name}: length");
+        assert_eq!(has(&ui, "steps"), tool == Tool::Interpolate, "{name}: steps");
+        assert_eq!(has(&ui, "slot:B"), tool == Tool::Interpolate, "{name}: input B");
+        assert!(has(&ui, "temperature") && has(&ui, "slot:A") && has(&ui, "generate"), "{name}: shared controls");
+        assert!(has(&ui, "result:0"), "{name}: results shown");
+        let path = dir.join(format!("tool-{}.png", name.to_lowercase()));
+        ui.screenshot(&path).unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 10_000, "{name}: the screenshot has content");
+    }
+}
+
+#[test]
+fn hidpi_and_minimum_size_render() {
+    let dir = artifacts();
+    let fixture = fixture_for(Tool::Continue);
+    let mut ui = Headless::new(fixture.panel(), Vec2::new(760.0, 520.0), 2.0);
+    ui.frames(3);
+    let (w, h, _) = ui.render();
+    assert_eq!((w, h), (1520, 1040), "2x HiDPI renders at twice the pixels");
+    ui.screenshot(&dir.join("continue-min-size-2x.png")).unwrap();
+    // Every named control lies inside the minimum-size window.
+    for (name, rect) in &ui.panel.widget_rects {
+        assert!(rect.max.x <= 760.5 && rect.min.x >= -0.5, "{name} is off screen at the minimum size: {rect:?}");
+    }
+}
+
+#[test]
+fn tool_bar_switches_the_tool_through_a_host_gesture() {
+    let fixture = fixture_for(Tool::Continue);
+    let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+    ui.frames(2);
+    ui.host.take();
+    ui.click("tool:Interpolate");
+    assert_eq!(fixture.params.tool.value(), Tool::Interpolate);
+    let gestures = ui.host.take();
+    assert!(matches!(gestures.first(), Some(cadenza::editor::testing::Gesture::Begin(n)) if n == "Tool"), "{gestures:?}");
+    assert!(matches!(gestures.last(), Some(cadenza::editor::testing::Gesture::End(n)) if n == "Tool"), "{gestures:?}");
+    assert!(ui.panel.rect_of("slot:B").is_some(), "Interpolate shows input B");
+    ui.click("tool:Groove");
+    assert_eq!(fixture.params.tool.value(), Tool::Groove);
+    assert!(ui.panel.rect_of("variations").is_none());
+}
+
+#[test]
+fn results_select_step_keep_and_feed_back_as_input() {
+    let fixture = fixture_for(Tool::Generate);
+    let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+    ui.frames(2);
+    ui.click("result:3");
+    assert_eq!(fixture.shared.session.lock().selected, Some(3), "click selects (the engine then sends it to the player)");
+    assert!(fixture.shared.session.take_changed(), "selection marks the session changed for the engine");
+    ui.key(Key::ArrowRight);
+    assert_eq!(fixture.shared.session.lock().selected, Some(4));
+    ui.key(Key::ArrowLeft);
+    ui.key(Key::ArrowLeft);
+    assert_eq!(fixture.shared.session.lock().selected, Some(2));
+    ui.click("fav:2");
+    assert_eq!(ui.panel.favourites.get(2), Some(&true));
+    ui.click("use_a:5");
+    let expected = fixture.shared.session.lock().generated[5].clone();
+    assert_eq!(fixture.shared.session.lock().inputs[0].as_ref(), Some(&expected));
+    ui.frames(2);
+    ui.screenshot(&artifacts().join("generate-selected-kept.png")).unwrap();
+
+    // Export all writes one valid .mid per result, the kept one marked.
+    let dir = std::env::temp_dir().join(format!("cadenza-export-test-{}", std::process::id()));
+    ui.panel.export_dir = dir.to_string_lossy().into_owned();
+    ui.click("export_all");
+    let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names.len(), 8, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.ends_with("-v03-kept.mid")).count(), 1, "{names:?}");
+    for name in &names {
+        let import = cadenza::music::import_midi_file(dir.join(name), &Default::default()).unwrap();
+        assert!(!import.clip.notes.is_empty());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn engine_errors_are_shown_in_plain_words() {
+    use cadenza::engine::{EngineHandle, OctaveEcho};
+    let fixture = Fixture::new();
+    let _engine = EngineHandle::spawn(fixture.shared.clone(), Box::new(OctaveEcho)).unwrap();
+    let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+    ui.frames(2);
+    ui.click("generate"); // no input: the engine refuses
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !matches!(ui.panel.activity, cadenza::editor::panel::Activity::Failed(_)) && std::time::Instant::now() < deadline {
+        ui.frame();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    match &ui.panel.activity {
+        cadenza::editor::panel::Activity::Failed(text) => assert!(text.contains("empty"), "{text}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    ui.frame();
+    ui.screenshot(&artifacts().join("error-empty-input.png")).unwrap();
+
+    // A .mid that is not one: a plain error, nothing changes.
+    let bad = std::env::temp_dir().join(format!("cadenza-bad-{}.mid", std::process::id()));
+    std::fs::write(&bad, b"not midi at all").unwrap();
+    ui.panel.load_file(0, bad.clone());
+    while ui.panel.message.as_ref().is_none_or(|m| !m.0.contains("Could not load")) && std::time::Instant::now() < deadline {
+        ui.frame();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let message = ui.panel.message.clone().unwrap();
+    assert!(!message.1 && message.0.contains("Could not load"), "{message:?}");
+    assert!(fixture.shared.session.lock().inputs[0].is_none());
+    std::fs::remove_file(&bad).unwrap();
+}
+
+#[test]
+fn loading_a_midi_file_fills_the_slot() {
+    let fixture = fixture_for(Tool::Continue);
+    let clip = demo_melody(2, 77);
+    let path = std::env::temp_dir().join(format!("cadenza-load-{}.mid", std::process::id()));
+    cadenza::editor::files::write_clip(&clip, &path, 120.0, "t").unwrap();
+    let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+    ui.frames(2);
+    ui.panel.file_fields[0] = path.to_string_lossy().into_owned();
+    ui.click("load:A");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fixture.shared.session.lock().inputs[0].as_ref().map(|c| c.notes.clone()) != Some(clip.notes.clone()) {
+        assert!(std::time::Instant::now() < deadline, "the file never arrived in slot A");
+        ui.frame();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::fs::remove_file(&path).unwrap();
+}
