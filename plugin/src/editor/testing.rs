@@ -492,13 +492,17 @@ pub struct Xvfb {
 
 impl Xvfb {
     pub fn start() -> Option<Self> {
-        for n in 90..140 {
+        // Display numbers spread by process id and a counter, so parallel tests and parallel
+        // test binaries do not race for the same one.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        for _ in 0..40 {
+            let n = 100 + (std::process::id() % 400) * 16 + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 16;
             if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
                 continue;
             }
             let display = format!(":{n}");
             let child = std::process::Command::new("Xvfb")
-                .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset"])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .spawn()
@@ -506,14 +510,15 @@ impl Xvfb {
             let mut xvfb = Self { child, display };
             let deadline = Instant::now() + std::time::Duration::from_secs(10);
             while Instant::now() < deadline {
-                if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                    #[cfg(target_os = "linux")]
-                    if x11rb::connect(Some(&xvfb.display)).is_ok() {
-                        return Some(xvfb);
-                    }
-                }
+                // Ours only while our child is alive (another server may own the number).
                 if let Ok(Some(_)) = xvfb.child.try_wait() {
                     break;
+                }
+                if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+                    #[cfg(target_os = "linux")]
+                    if x11rb::connect(Some(&xvfb.display)).is_ok() && matches!(xvfb.child.try_wait(), Ok(None)) {
+                        return Some(xvfb);
+                    }
                 }
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
