@@ -113,7 +113,8 @@ impl Headless {
         }
     }
 
-    /// Runs one frame with the queued input; returns how long the frame's UI code took.
+    /// Runs one frame with the queued input; returns how long the frame took on the CPU (the
+    /// panel's code, egui's layout and tessellation).
     pub fn frame(&mut self) -> std::time::Duration {
         let mut input = RawInput {
             screen_rect: Some(Rect::from_min_size(Pos2::ZERO, self.size)),
@@ -128,7 +129,6 @@ impl Headless {
         let setter = ParamSetter::new(&*host);
         let panel = &mut self.panel;
         let mut output = self.ctx.run_ui(input, |ui| panel.ui(ui, &setter));
-        let elapsed = started.elapsed();
         for (id, delta) in output.textures_delta.set.iter().flat_map(|(id, deltas)| deltas.iter().map(move |d| (id, d))) {
             let egui::ImageData::Color(image) = &delta.image;
             match delta.pos {
@@ -152,6 +152,8 @@ impl Headless {
         output.textures_delta.clear();
         let ppp = output.pixels_per_point;
         let primitives = self.ctx.tessellate(output.shapes, ppp);
+        // The panel's code plus egui's layout and tessellation: everything but the GPU upload.
+        let elapsed = started.elapsed();
         self.last = Some((primitives, ppp));
         elapsed
     }
