@@ -26,6 +26,9 @@ pub mod x11_drag;
 pub mod xdnd;
 
 pub use egui;
+/// For the X11 tests (which live in a crate without its own X dependency).
+#[cfg(target_os = "linux")]
+pub use x11rb;
 
 use crate::engine::EngineShared;
 use crate::params::CadenzaParams;

@@ -321,7 +321,7 @@ impl Panel {
                 }
                 let armed = self.params.capture_armed.value();
                 let response = ui
-                    .selectable_label(armed, if armed { "● Capture armed" } else { "○ Capture off" })
+                    .selectable_label(armed, if armed { "⏺ Capture armed" } else { "⏺ Capture off" })
                     .on_hover_text("Record what you play (with the transport rolling) so \"Use last bars\" can take it");
                 self.note_rect("capture", response.rect);
                 if response.clicked() {
@@ -525,7 +525,7 @@ impl Panel {
                     response.on_hover_text(&shown.summary);
                 }
                 None => {
-                    paint_empty(ui, rect, "empty — use the last bars you played, a .mid file or a result");
+                    paint_empty(ui, rect, "Empty: use last bars, a .mid or a result");
                     response.on_hover_text("This input is empty");
                 }
             }
@@ -623,7 +623,7 @@ impl Panel {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Results").heading());
             if !self.results.is_empty() {
-                ui.label(RichText::new(format!("{} — click to hear, ←/→ to step, drag ⇲ onto a track", self.results.len())).color(palette::HINT));
+                ui.label(RichText::new(format!("{} — click to hear, arrow keys to step, drag a clip onto a track", self.results.len())).color(palette::HINT));
             }
         });
         ui.horizontal(|ui| {
@@ -744,18 +744,18 @@ impl Panel {
         let mut child = ui.new_child(egui::UiBuilder::new().max_rect(row).layout(Layout::left_to_right(Align::Center)));
         child.spacing_mut().item_spacing = Vec2::new(4.0, 0.0);
         child.spacing_mut().button_padding = Vec2::new(5.0, 2.0);
-        let a = child.small_button("→A").on_hover_text("Use this result as input A");
+        let a = child.small_button("as A").on_hover_text("Use this result as input A");
         self.note_rect(format!("use_a:{index}"), a.rect);
         if a.clicked() {
             *use_as = Some((index, 0));
         }
-        let b = child.small_button("→B").on_hover_text("Use this result as input B (Interpolate's second clip)");
+        let b = child.small_button("as B").on_hover_text("Use this result as input B (Interpolate's second clip)");
         self.note_rect(format!("use_b:{index}"), b.rect);
         if b.clicked() {
             *use_as = Some((index, 1));
         }
         let handle = child
-            .add(egui::Button::new("⇲ Drag").small().sense(Sense::click_and_drag()))
+            .add(egui::Button::new("📤 Drag").small().sense(Sense::click_and_drag()))
             .on_hover_text(if cfg!(target_os = "linux") {
                 "Drag this onto a DAW track (writes a .mid to Cadenza's folder and drags the file)"
             } else {

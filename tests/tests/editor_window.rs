@@ -1,0 +1,104 @@
+//! The real editor window: the plugin's editor (nice-plug-egui, baseview, OpenGL) is opened the
+//! way a CLAP host on Linux opens it — spawned, re-parented into a host window, shown — on a
+//! private Xvfb (Mesa's software GL). The test grabs the window's pixels into
+//! `target/editor-artifacts/window-*.png`, clicks a tool button with XTEST and checks that the
+//! click arrived as a host parameter gesture.
+//!
+//! Needs `Xvfb` and Mesa's GL (Debian: xvfb libgl1-mesa-dri). Without Xvfb the test fails unless
+//! CADENZA_SKIP_X11_TESTS=1.
+
+#![cfg(target_os = "linux")]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use cadenza::editor::testing::{demo_melody, write_png, FakePointer, Fixture, Gesture, RecordingHost, Xvfb};
+use cadenza::params::Tool;
+use nice_plug::context::gui::GuiContext;
+use nice_plug::editor::{Editor, EditorHandle, ParentWindowHandle};
+use cadenza::editor::x11rb;
+use x11rb::connection::Connection;
+use x11rb::wrapper::ConnectionExt as _;
+use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, ImageFormat, WindowClass};
+
+fn grab(conn: &impl Connection, window: u32, w: u16, h: u16, path: &PathBuf) -> Vec<u8> {
+    let image = conn.get_image(ImageFormat::Z_PIXMAP, window, 0, 0, w, h, !0).unwrap().reply().unwrap();
+    assert_eq!(image.depth, 24);
+    // 32 bits per pixel, BGRX.
+    let mut rgba = Vec::with_capacity(w as usize * h as usize * 4);
+    for px in image.data.chunks_exact(4) {
+        rgba.extend([px[2], px[1], px[0], 255]);
+    }
+    write_png(path, w as u32, h as u32, &rgba).unwrap();
+    rgba
+}
+
+#[test]
+fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
+    let Some(server) = Xvfb::start() else {
+        assert!(std::env::var_os("CADENZA_SKIP_X11_TESTS").is_some(), "Xvfb is not installed (apt-get install xvfb)");
+        return;
+    };
+    std::env::set_var("DISPLAY", &server.display);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/editor-artifacts");
+
+    // The host's window.
+    let (conn, screen) = x11rb::connect(Some(&server.display)).unwrap();
+    let root = conn.setup().roots[screen].root;
+    let (w, h) = (980u16, 660u16);
+    let parent = conn.generate_id().unwrap();
+    conn.create_window(x11rb::COPY_DEPTH_FROM_PARENT, parent, root, 0, 0, w, h, 0, WindowClass::INPUT_OUTPUT, 0, &CreateWindowAux::new().background_pixel(0))
+        .unwrap();
+    conn.map_window(parent).unwrap();
+    conn.sync().unwrap();
+
+    let fixture = Fixture::new();
+    fixture.set_session([Some(demo_melody(2, 1)), None], (0..6).map(|i| demo_melody(4, 60 + i)).collect(), Some(2));
+    let editor = cadenza::editor::create(fixture.params.clone(), fixture.shared.clone()).unwrap();
+    let host = RecordingHost::new();
+    let opened = Instant::now();
+    let spawned = editor.spawn(None, true, Some(1.0), GuiContext::new(host.clone()), None).expect("the editor window opens");
+    spawned.handle.set_parent(ParentWindowHandle::XlibWindow(parent as _), &spawned.window).expect("re-parented into the host window");
+    spawned.handle.show(&spawned.window).unwrap();
+
+    // Wait for the first frames (software GL is slow to start).
+    let mut pixels = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(300));
+        pixels = grab(&conn, parent, w, h, &dir.join("window-continue.png"));
+        let non_black = pixels.chunks_exact(4).filter(|p| p[0] > 20 || p[1] > 20 || p[2] > 20).count();
+        if non_black > pixels.len() / 8 {
+            break;
+        }
+    }
+    let first_frame = opened.elapsed();
+    let non_black = pixels.chunks_exact(4).filter(|p| p[0] > 20 || p[1] > 20 || p[2] > 20).count();
+    assert!(non_black > pixels.len() / 8, "the window shows the panel ({non_black} lit pixels)");
+    println!("editor window: first frame visible after {first_frame:?}");
+
+    // Click "Interpolate" in the tool bar (its place in the 980x660 layout).
+    let pointer = FakePointer::new(&server.display).unwrap();
+    pointer.move_to(316, 20).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    pointer.button(true).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    pointer.button(false).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fixture.params.tool.value() != Tool::Interpolate && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(fixture.params.tool.value(), Tool::Interpolate, "the click reached the panel");
+    let gestures = host.take();
+    assert!(gestures.contains(&Gesture::Begin("Tool".into())) && gestures.contains(&Gesture::End("Tool".into())), "{gestures:?}");
+    std::thread::sleep(Duration::from_millis(800));
+    grab(&conn, parent, w, h, &dir.join("window-interpolate.png"));
+    // Close the editor as a host does and let its window thread finish before the X server
+    // goes away.
+    drop(spawned);
+    println!("editor closed");
+    std::thread::sleep(Duration::from_millis(500));
+    drop(conn);
+    drop(server);
+    println!("server stopped");
+}
