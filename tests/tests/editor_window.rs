@@ -2,7 +2,8 @@
 //! way a CLAP host on Linux opens it — spawned, re-parented into a host window, shown — on a
 //! private Xvfb (Mesa's software GL). The test grabs the window's pixels into
 //! `target/editor-artifacts/window-*.png`, clicks a tool button with XTEST and checks that the
-//! click arrived as a host parameter gesture.
+//! click arrived as a host parameter gesture, then drags a result out of the window onto an
+//! XDND target window and re-imports the dropped file.
 //!
 //! Needs `Xvfb` and Mesa's GL (Debian: xvfb libgl1-mesa-dri). Without Xvfb the test fails unless
 //! CADENZA_SKIP_X11_TESTS=1.
@@ -12,7 +13,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use cadenza::editor::testing::{demo_melody, write_png, FakePointer, Fixture, Gesture, RecordingHost, Xvfb};
+use cadenza::editor::files::paths_from_uri_list;
+use cadenza::editor::testing::{demo_melody, write_png, FakePointer, Fixture, Gesture, RecordingHost, XdndTarget, Xvfb};
+use cadenza::music::{import_midi_file, ImportOptions};
 use cadenza::params::Tool;
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::{Editor, EditorHandle, ParentWindowHandle};
@@ -93,6 +96,32 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     assert!(gestures.contains(&Gesture::Begin("Tool".into())) && gestures.contains(&Gesture::End("Tool".into())), "{gestures:?}");
     std::thread::sleep(Duration::from_millis(800));
     grab(&conn, parent, w, h, &dir.join("window-interpolate.png"));
+    // Drag result 2 out of the real window onto an XDND target beside it: the platform drag
+    // (XDND on a helper thread) runs exactly as in a host.
+    let data_home = std::env::temp_dir().join(format!("cadenza-window-xdg-{}", std::process::id()));
+    std::env::set_var("XDG_DATA_HOME", &data_home);
+    let target = XdndTarget::new(&server.display, 1000, 100, 270, 300).unwrap();
+    let target_thread = std::thread::spawn(move || target.run(Duration::from_secs(20)));
+    pointer.move_to(650, 177).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    pointer.button(true).unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    for i in 1..=30 {
+        pointer.move_to(650 + i * 16, 177 + i * 3).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    pointer.button(false).unwrap();
+    let received = target_thread.join().unwrap().expect("the target window got a drop from the editor window");
+    let paths = paths_from_uri_list(received.uri_list.as_deref().unwrap_or(""));
+    assert_eq!(paths.len(), 1, "{received:?}");
+    let imported = import_midi_file(&paths[0], &ImportOptions::default()).unwrap().clip;
+    let session = fixture.shared.session.lock();
+    assert_eq!(session.selected, Some(1), "dragging selects the result");
+    assert_eq!(imported.notes, session.generated[1].notes, "the dropped .mid is the dragged result");
+    drop(session);
+    let _ = std::fs::remove_dir_all(&data_home);
+
     // Close the editor as a host does and let its window thread finish before the X server
     // goes away.
     drop(spawned);

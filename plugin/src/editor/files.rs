@@ -173,7 +173,10 @@ pub fn reveal(dir: &Path) -> Result<(), String> {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map(|_| ())
+        // Reap it when it exits, off the UI thread.
+        .map(|mut child| {
+            let _ = std::thread::Builder::new().name("cadenza-reveal".into()).spawn(move || child.wait());
+        })
         .map_err(|e| format!("could not open the folder with {program}: {e} (the folder is {})", dir.display()))
 }
 
