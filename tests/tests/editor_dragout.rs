@@ -21,7 +21,10 @@ use cadenza::music::{import_midi_file, ImportOptions};
 fn xvfb() -> Option<Xvfb> {
     let server = Xvfb::start();
     if server.is_none() {
-        assert!(std::env::var_os("CADENZA_SKIP_X11_TESTS").is_some(), "Xvfb is not installed (apt-get install xvfb), or set CADENZA_SKIP_X11_TESTS=1");
+        assert!(
+            std::env::var_os("CADENZA_SKIP_X11_TESTS").is_some(),
+            "Xvfb is not installed (apt-get install xvfb), or set CADENZA_SKIP_X11_TESTS=1"
+        );
     }
     server
 }
@@ -36,7 +39,11 @@ fn drag_to_target(drums: bool) {
     std::env::set_var("XDG_DATA_HOME", &data_home);
 
     let fixture = Fixture::new();
-    let generated: Vec<_> = if drums { (0..3).map(|i| demo_drums(2, 50 + i)).collect() } else { (0..3).map(|i| demo_melody(2, 40 + i)).collect() };
+    let generated: Vec<_> = if drums {
+        (0..3).map(|i| demo_drums(2, 50 + i)).collect()
+    } else {
+        (0..3).map(|i| demo_melody(2, 40 + i)).collect()
+    };
     fixture.set_session([Some(demo_melody(2, 1)), None], generated, Some(0));
 
     let target = XdndTarget::new(&display, 700, 200, 300, 200).unwrap();

@@ -55,7 +55,11 @@ struct Stats {
 
 impl std::fmt::Debug for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} frames, median {:.2} ms, p95 {:.2} ms, max {:.2} ms", self.frames, self.median_ms, self.p95_ms, self.max_ms)
+        write!(
+            f,
+            "{} frames, median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+            self.frames, self.median_ms, self.p95_ms, self.max_ms
+        )
     }
 }
 
@@ -72,7 +76,11 @@ fn panel_keeps_drawing_while_16_variations_generate() {
     fixture.host_sets(&fixture.params.tool, Tool::Generate);
     fixture.host_sets(&fixture.params.variations, 16);
     fixture.set_session([Some(demo_melody(4, 1)), None], (0..4).map(|i| demo_melody(4, i)).collect(), Some(0));
-    let _engine = EngineHandle::spawn(fixture.shared.clone(), Box::new(Busy { per_variation: Duration::from_millis(120), shared: fixture.shared.clone() })).unwrap();
+    let _engine = EngineHandle::spawn(
+        fixture.shared.clone(),
+        Box::new(Busy { per_variation: Duration::from_millis(120), shared: fixture.shared.clone() }),
+    )
+    .unwrap();
     let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
     ui.frames(5);
 
@@ -139,7 +147,11 @@ fn cancel_stops_the_job_and_says_so() {
     fixture.host_sets(&fixture.params.tool, Tool::Generate);
     fixture.host_sets(&fixture.params.variations, 16);
     fixture.set_session([Some(demo_melody(4, 1)), None], vec![], None);
-    let _engine = EngineHandle::spawn(fixture.shared.clone(), Box::new(Busy { per_variation: Duration::from_millis(200), shared: fixture.shared.clone() })).unwrap();
+    let _engine = EngineHandle::spawn(
+        fixture.shared.clone(),
+        Box::new(Busy { per_variation: Duration::from_millis(200), shared: fixture.shared.clone() }),
+    )
+    .unwrap();
     let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
     ui.frames(2);
     ui.click("generate");

@@ -45,7 +45,11 @@ fn host_automation_reaches_the_slider_and_the_next_generation() {
     for value in [1.6_f32, 0.25, 1.85] {
         fixture.host_sets(&fixture.params.temperature, value);
         ui.frame();
-        assert!((ui.panel.shown_temperature - value).abs() < 1e-4, "slider shows {} after host set {value}", ui.panel.shown_temperature);
+        assert!(
+            (ui.panel.shown_temperature - value).abs() < 1e-4,
+            "slider shows {} after host set {value}",
+            ui.panel.shown_temperature
+        );
         let before = jobs.lock().unwrap().len();
         ui.click("generate");
         wait_for(|_| jobs.lock().unwrap().len() > before, &mut ui);
@@ -70,7 +74,12 @@ fn dragging_the_slider_records_one_gesture_and_moves_the_host_value() {
     // its left end.
     let handle = Pos2::new(rect.left() + 0.5 * 150.0, rect.center().y);
     ui.drag(handle, Pos2::new(rect.left() + 15.0, rect.center().y), 8);
-    let gestures: Vec<Gesture> = ui.host.take().into_iter().filter(|g| matches!(g, Gesture::Begin(n) | Gesture::Set(n, _) | Gesture::End(n) if n == "Temperature")).collect();
+    let gestures: Vec<Gesture> = ui
+        .host
+        .take()
+        .into_iter()
+        .filter(|g| matches!(g, Gesture::Begin(n) | Gesture::Set(n, _) | Gesture::End(n) if n == "Temperature"))
+        .collect();
     assert!(matches!(gestures.first(), Some(Gesture::Begin(_))), "{gestures:?}");
     assert!(matches!(gestures.last(), Some(Gesture::End(_))), "{gestures:?}");
     assert_eq!(gestures.iter().filter(|g| matches!(g, Gesture::Begin(_))).count(), 1, "one gesture: {gestures:?}");
@@ -83,7 +92,19 @@ fn dragging_the_slider_records_one_gesture_and_moves_the_host_value() {
 
     // A click elsewhere on the slider: begin, set, end.
     ui.click_at(Pos2::new(rect.left() + 140.0, rect.center().y));
-    let gestures: Vec<Gesture> = ui.host.take().into_iter().filter(|g| matches!(g, Gesture::Begin(n) | Gesture::Set(n, _) | Gesture::End(n) if n == "Temperature")).collect();
-    assert!(matches!(gestures.first(), Some(Gesture::Begin(_))) && matches!(gestures.last(), Some(Gesture::End(_))), "{gestures:?}");
-    assert!(fixture.params.temperature.value() > 1.5, "click near the right end: {}", fixture.params.temperature.value());
+    let gestures: Vec<Gesture> = ui
+        .host
+        .take()
+        .into_iter()
+        .filter(|g| matches!(g, Gesture::Begin(n) | Gesture::Set(n, _) | Gesture::End(n) if n == "Temperature"))
+        .collect();
+    assert!(
+        matches!(gestures.first(), Some(Gesture::Begin(_))) && matches!(gestures.last(), Some(Gesture::End(_))),
+        "{gestures:?}"
+    );
+    assert!(
+        fixture.params.temperature.value() > 1.5,
+        "click near the right end: {}",
+        fixture.params.temperature.value()
+    );
 }

@@ -51,7 +51,11 @@ fn every_tool_view_renders_with_its_own_controls() {
         let name = tool_name(tool);
         // Only the tool's own controls.
         let has = |ui: &Headless, control: &str| ui.panel.rect_of(control).is_some();
-        assert_eq!(has(&ui, "variations"), matches!(tool, Tool::Continue | Tool::Generate | Tool::Drumify), "{name}: variations");
+        assert_eq!(
+            has(&ui, "variations"),
+            matches!(tool, Tool::Continue | Tool::Generate | Tool::Drumify),
+            "{name}: variations"
+        );
         assert_eq!(has(&ui, "length"), matches!(tool, Tool::Continue | Tool::Generate), "{name}: length");
         assert_eq!(has(&ui, "steps"), tool == Tool::Interpolate, "{name}: steps");
         assert_eq!(has(&ui, "slot:B"), tool == Tool::Interpolate, "{name}: input B");
@@ -87,7 +91,10 @@ fn tool_bar_switches_the_tool_through_a_host_gesture() {
     ui.click("tool:Interpolate");
     assert_eq!(fixture.params.tool.value(), Tool::Interpolate);
     let gestures = ui.host.take();
-    assert!(matches!(gestures.first(), Some(cadenza::editor::testing::Gesture::Begin(n)) if n == "Tool"), "{gestures:?}");
+    assert!(
+        matches!(gestures.first(), Some(cadenza::editor::testing::Gesture::Begin(n)) if n == "Tool"),
+        "{gestures:?}"
+    );
     assert!(matches!(gestures.last(), Some(cadenza::editor::testing::Gesture::End(n)) if n == "Tool"), "{gestures:?}");
     assert!(ui.panel.rect_of("slot:B").is_some(), "Interpolate shows input B");
     ui.click("tool:Groove");
@@ -101,7 +108,11 @@ fn results_select_step_keep_and_feed_back_as_input() {
     let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
     ui.frames(2);
     ui.click("result:3");
-    assert_eq!(fixture.shared.session.lock().selected, Some(3), "click selects (the engine then sends it to the player)");
+    assert_eq!(
+        fixture.shared.session.lock().selected,
+        Some(3),
+        "click selects (the engine then sends it to the player)"
+    );
     assert!(fixture.shared.session.take_changed(), "selection marks the session changed for the engine");
     ui.key(Key::ArrowRight);
     assert_eq!(fixture.shared.session.lock().selected, Some(4));
@@ -120,7 +131,8 @@ fn results_select_step_keep_and_feed_back_as_input() {
     let dir = std::env::temp_dir().join(format!("cadenza-export-test-{}", std::process::id()));
     ui.panel.export_dir = dir.to_string_lossy().into_owned();
     ui.click("export_all");
-    let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     assert_eq!(names.len(), 8, "{names:?}");
     assert_eq!(names.iter().filter(|n| n.ends_with("-v03-kept.mid")).count(), 1, "{names:?}");
@@ -140,7 +152,9 @@ fn engine_errors_are_shown_in_plain_words() {
     ui.frames(2);
     ui.click("generate"); // no input: the engine refuses
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !matches!(ui.panel.activity, cadenza::editor::panel::Activity::Failed(_)) && std::time::Instant::now() < deadline {
+    while !matches!(ui.panel.activity, cadenza::editor::panel::Activity::Failed(_))
+        && std::time::Instant::now() < deadline
+    {
         ui.frame();
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
@@ -155,7 +169,9 @@ fn engine_errors_are_shown_in_plain_words() {
     let bad = std::env::temp_dir().join(format!("cadenza-bad-{}.mid", std::process::id()));
     std::fs::write(&bad, b"not midi at all").unwrap();
     ui.panel.load_file(0, bad.clone());
-    while ui.panel.message.as_ref().is_none_or(|m| !m.0.contains("Could not load")) && std::time::Instant::now() < deadline {
+    while ui.panel.message.as_ref().is_none_or(|m| !m.0.contains("Could not load"))
+        && std::time::Instant::now() < deadline
+    {
         ui.frame();
         std::thread::sleep(std::time::Duration::from_millis(5));
     }

@@ -14,17 +14,19 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cadenza::editor::files::paths_from_uri_list;
-use cadenza::editor::testing::{demo_melody, write_png, FakePointer, Fixture, Gesture, RecordingHost, XdndTarget, Xvfb};
+use cadenza::editor::testing::{
+    demo_melody, write_png, FakePointer, Fixture, Gesture, RecordingHost, XdndTarget, Xvfb,
+};
+use cadenza::editor::x11rb;
 use cadenza::music::{import_midi_file, ImportOptions};
 use cadenza::params::Tool;
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::{Editor, EditorHandle, ParentWindowHandle};
-use cadenza::editor::x11rb;
 use x11rb::connection::Connection;
-use x11rb::wrapper::ConnectionExt as _;
 use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, ImageFormat, WindowClass};
+use x11rb::wrapper::ConnectionExt as _;
 
-fn grab(conn: &impl Connection, window: u32, w: u16, h: u16, path: &PathBuf) -> Vec<u8> {
+fn grab(conn: &impl Connection, window: u32, w: u16, h: u16, path: &std::path::Path) -> Vec<u8> {
     let image = conn.get_image(ImageFormat::Z_PIXMAP, window, 0, 0, w, h, !0).unwrap().reply().unwrap();
     assert_eq!(image.depth, 24);
     // 32 bits per pixel, BGRX.
@@ -50,8 +52,20 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     let root = conn.setup().roots[screen].root;
     let (w, h) = (980u16, 660u16);
     let parent = conn.generate_id().unwrap();
-    conn.create_window(x11rb::COPY_DEPTH_FROM_PARENT, parent, root, 0, 0, w, h, 0, WindowClass::INPUT_OUTPUT, 0, &CreateWindowAux::new().background_pixel(0))
-        .unwrap();
+    conn.create_window(
+        x11rb::COPY_DEPTH_FROM_PARENT,
+        parent,
+        root,
+        0,
+        0,
+        w,
+        h,
+        0,
+        WindowClass::INPUT_OUTPUT,
+        0,
+        &CreateWindowAux::new().background_pixel(0),
+    )
+    .unwrap();
     conn.map_window(parent).unwrap();
     conn.sync().unwrap();
 
@@ -60,8 +74,12 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     let editor = cadenza::editor::create(fixture.params.clone(), fixture.shared.clone()).unwrap();
     let host = RecordingHost::new();
     let opened = Instant::now();
-    let spawned = editor.spawn(None, true, Some(1.0), GuiContext::new(host.clone()), None).expect("the editor window opens");
-    spawned.handle.set_parent(ParentWindowHandle::XlibWindow(parent as _), &spawned.window).expect("re-parented into the host window");
+    let spawned =
+        editor.spawn(None, true, Some(1.0), GuiContext::new(host.clone()), None).expect("the editor window opens");
+    spawned
+        .handle
+        .set_parent(ParentWindowHandle::XlibWindow(parent as _), &spawned.window)
+        .expect("re-parented into the host window");
     spawned.handle.show(&spawned.window).unwrap();
 
     // Wait for the first frames (software GL is slow to start).
@@ -93,7 +111,10 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     }
     assert_eq!(fixture.params.tool.value(), Tool::Interpolate, "the click reached the panel");
     let gestures = host.take();
-    assert!(gestures.contains(&Gesture::Begin("Tool".into())) && gestures.contains(&Gesture::End("Tool".into())), "{gestures:?}");
+    assert!(
+        gestures.contains(&Gesture::Begin("Tool".into())) && gestures.contains(&Gesture::End("Tool".into())),
+        "{gestures:?}"
+    );
     std::thread::sleep(Duration::from_millis(800));
     grab(&conn, parent, w, h, &dir.join("window-interpolate.png"));
     // Drag result 2 out of the real window onto an XDND target beside it: the platform drag

@@ -40,7 +40,11 @@ impl EngineShared {
                 *stamp = (clip.notes.as_ptr() as usize, clip.notes.len(), clip.bars);
             }
         }
-        SessionStamp { generated: (session.generated.as_ptr() as usize, session.generated.len()), inputs, selected: session.selected }
+        SessionStamp {
+            generated: (session.generated.as_ptr() as usize, session.generated.len()),
+            inputs,
+            selected: session.selected,
+        }
     }
 
     /// Copies of the inputs, the generated clips and the selection.

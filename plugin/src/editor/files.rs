@@ -63,10 +63,16 @@ pub fn clip_file_name(tool: Tool, stamp: u64, variation: usize, favourite: bool)
 
 /// Keeps only what is safe in a file name; empty becomes "clip".
 pub fn sanitize(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c.to_ascii_lowercase() } else { '-' })
-        .collect();
+    let cleaned: String =
+        name.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
     let trimmed = cleaned.trim_matches(|c| c == '-' || c == '.');
     if trimmed.is_empty() {
         "clip".into()
@@ -97,12 +103,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Exports one clip as a Standard MIDI File at `path` (atomically).
 pub fn write_clip(clip: &Clip, path: &Path, bpm: f64, track_name: &str) -> Result<(), String> {
-    let bytes = export_midi(clip, &ExportOptions::with_bpm(bpm, track_name)).map_err(|e| format!("could not export the clip: {e}"))?;
+    let bytes = export_midi(clip, &ExportOptions::with_bpm(bpm, track_name))
+        .map_err(|e| format!("could not export the clip: {e}"))?;
     write_atomically(path, &bytes).map_err(|e| format!("could not write {}: {e}", path.display()))
 }
 
 /// Writes every clip into `dir` as `cadenza-<tool>-<stamp>-vNN.mid`; returns the paths.
-pub fn export_all(clips: &[Clip], favourites: &[bool], dir: &Path, tool: Tool, stamp: u64, bpm: f64) -> Result<Vec<PathBuf>, String> {
+pub fn export_all(
+    clips: &[Clip],
+    favourites: &[bool],
+    dir: &Path,
+    tool: Tool,
+    stamp: u64,
+    bpm: f64,
+) -> Result<Vec<PathBuf>, String> {
     let mut paths = Vec::with_capacity(clips.len());
     for (i, clip) in clips.iter().enumerate() {
         let fav = favourites.get(i).copied().unwrap_or(false);

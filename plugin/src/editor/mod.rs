@@ -50,7 +50,12 @@ impl CadenzaApp {
 }
 
 impl NiceEguiApp for CadenzaApp {
-    fn build(&mut self, egui_ctx: egui::Context, gui_context: GuiContext, _frame: &mut Frame) -> Result<(), HandlerError> {
+    fn build(
+        &mut self,
+        egui_ctx: egui::Context,
+        gui_context: GuiContext,
+        _frame: &mut Frame,
+    ) -> Result<(), HandlerError> {
         Panel::apply_style(&egui_ctx);
         self.gui_context = Some(gui_context);
         Ok(())
@@ -91,5 +96,10 @@ pub fn create(params: Arc<CadenzaParams>, shared: Arc<EngineShared>) -> Option<C
         },
     };
     let settings = EguiNiceSettings::new().with_tile("Cadenza").with_resize_hint(resize);
-    nice_plug_egui::create_egui_editor(default_state(), RepaintNotifier::new(), settings, CadenzaApp::new(params, shared))
+    nice_plug_egui::create_egui_editor(
+        default_state(),
+        RepaintNotifier::new(),
+        settings,
+        CadenzaApp::new(params, shared),
+    )
 }

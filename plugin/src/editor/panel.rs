@@ -7,7 +7,9 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use egui::{Align, Color32, CornerRadius, FontId, Key, Layout, Pos2, Rect, RichText, Sense, Stroke, StrokeKind, Ui, Vec2};
+use egui::{
+    Align, Color32, CornerRadius, FontId, Key, Layout, Pos2, Rect, RichText, Sense, Stroke, StrokeKind, Ui, Vec2,
+};
 use nice_plug::prelude::{Param, ParamSetter};
 
 use cadenza_music::{import_midi_file, Clip, DrumMap, ImportOptions};
@@ -265,12 +267,18 @@ impl Panel {
         self.handle_keys(&ctx);
         self.handle_dropped_files(&ctx);
 
-        egui::Panel::top("cadenza-tools").frame(egui::Frame::new().fill(palette::PANEL).inner_margin(8.0)).show(ui, |ui| {
-            self.tool_bar(ui, setter);
-        });
-        egui::Panel::bottom("cadenza-status").frame(egui::Frame::new().fill(palette::PANEL).inner_margin(8.0)).show(ui, |ui| {
-            self.status_bar(ui);
-        });
+        egui::Panel::top("cadenza-tools").frame(egui::Frame::new().fill(palette::PANEL).inner_margin(8.0)).show(
+            ui,
+            |ui| {
+                self.tool_bar(ui, setter);
+            },
+        );
+        egui::Panel::bottom("cadenza-status").frame(egui::Frame::new().fill(palette::PANEL).inner_margin(8.0)).show(
+            ui,
+            |ui| {
+                self.status_bar(ui);
+            },
+        );
         egui::Panel::left("cadenza-controls")
             .resizable(false)
             .exact_size(330.0)
@@ -283,9 +291,12 @@ impl Panel {
                     self.input_slots(ui, setter);
                 });
             });
-        egui::CentralPanel::default().frame(egui::Frame::new().fill(palette::BACKGROUND).inner_margin(10.0)).show(ui, |ui| {
-            self.results_view(ui);
-        });
+        egui::CentralPanel::default().frame(egui::Frame::new().fill(palette::BACKGROUND).inner_margin(10.0)).show(
+            ui,
+            |ui| {
+                self.results_view(ui);
+            },
+        );
 
         // Keep polling the engine; faster while it works so the progress bar moves.
         let wait = if self.is_running() || self.loading.is_some() { 16 } else { 100 };
@@ -294,7 +305,8 @@ impl Panel {
 
     fn tool_bar(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         ui.horizontal(|ui| {
-            ui.label(RichText::new("Cadenza").heading().color(palette::ACCENT)).on_hover_text("Generative MIDI tools in time with your song");
+            ui.label(RichText::new("Cadenza").heading().color(palette::ACCENT))
+                .on_hover_text("Generative MIDI tools in time with your song");
             ui.add_space(12.0);
             let current = self.params.tool.value();
             for tool in TOOLS {
@@ -310,8 +322,10 @@ impl Panel {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 let playing = self.params.playback.value() == Playback::PlaySelected;
                 let response = ui
-                    .selectable_label(playing, if playing { "▶ Playing selected" } else { "▶ Play selected" })
-                    .on_hover_text("Play the selected variation in time with the host transport, looping, on the output channel");
+                    .selectable_label(playing, "▶ Play")
+                    .on_hover_text(
+                        "Play selected (highlighted = on): the selected result plays in time with the host transport, looping, on the output channel",
+                    );
                 self.note_rect("playback", response.rect);
                 if response.clicked() {
                     let value = if playing { Playback::Off } else { Playback::PlaySelected };
@@ -320,9 +334,10 @@ impl Panel {
                     setter.end_set_parameter(&self.params.playback);
                 }
                 let armed = self.params.capture_armed.value();
-                let response = ui
-                    .selectable_label(armed, if armed { "⏺ Capture armed" } else { "⏺ Capture off" })
-                    .on_hover_text("Record what you play (with the transport rolling) so \"Use last bars\" can take it");
+                let response =
+                    ui.selectable_label(armed, "⏺ Capture").on_hover_text(
+                        "Capture (highlighted = armed): record what you play (with the transport rolling) so \"Use last bars\" can take it",
+                    );
                 self.note_rect("capture", response.rect);
                 if response.clicked() {
                     setter.begin_set_parameter(&self.params.capture_armed);
@@ -361,22 +376,38 @@ impl Panel {
             if let Some(max) = variation_range(tool) {
                 ui.label("Variations").on_hover_text("How many different results to make");
                 let params = self.params.clone();
-        let param = &params.variations;
-                self.int_slider(ui, setter, "variations", param, 1, max, "How many different results to make (Studio's range)");
+                let param = &params.variations;
+                self.int_slider(
+                    ui,
+                    setter,
+                    "variations",
+                    param,
+                    1,
+                    max,
+                    "How many different results to make (Studio's range)",
+                );
                 ui.end_row();
             }
             if matches!(tool, Tool::Continue | Tool::Generate) {
                 ui.label("Length").on_hover_text("Length of each result in bars");
                 let params = self.params.clone();
-        let param = &params.length_bars;
+                let param = &params.length_bars;
                 self.int_slider(ui, setter, "length", param, 1, 32, "Length of each result in bars (1–32)");
                 ui.end_row();
             }
             if tool == Tool::Interpolate {
                 ui.label("Steps").on_hover_text("How many clips morph from input A to input B");
                 let params = self.params.clone();
-        let param = &params.interp_steps;
-                self.int_slider(ui, setter, "steps", param, 1, 16, "How many clips morph from input A to input B (1–16)");
+                let param = &params.interp_steps;
+                self.int_slider(
+                    ui,
+                    setter,
+                    "steps",
+                    param,
+                    1,
+                    16,
+                    "How many clips morph from input A to input B (1–16)",
+                );
                 ui.end_row();
             }
             ui.label("Temperature").on_hover_text("Host-automatable: 0 = most likely, 1 = as trained, 2 = wild");
@@ -387,7 +418,11 @@ impl Panel {
         ui.horizontal(|ui| {
             let running = self.is_running();
             let generate = ui
-                .add_enabled(!running, egui::Button::new(RichText::new(format!("✨ {}", tool_name(tool))).size(16.0).strong()).min_size(Vec2::new(140.0, 32.0)))
+                .add_enabled(
+                    !running,
+                    egui::Button::new(RichText::new(format!("✨ {}", tool_name(tool))).size(16.0).strong())
+                        .min_size(Vec2::new(140.0, 32.0)),
+                )
                 .on_hover_text("Run the tool on the input slots; the results appear on the right")
                 .on_disabled_hover_text("The engine is still working on the last request");
             self.note_rect("generate", generate.rect);
@@ -471,7 +506,16 @@ impl Panel {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn int_slider(&mut self, ui: &mut Ui, setter: &ParamSetter, name: &'static str, param: &nice_plug::prelude::IntParam, min: i32, max: i32, help: &str) {
+    fn int_slider(
+        &mut self,
+        ui: &mut Ui,
+        setter: &ParamSetter,
+        name: &'static str,
+        param: &nice_plug::prelude::IntParam,
+        min: i32,
+        max: i32,
+        help: &str,
+    ) {
         let mut value = param.unmodulated_plain_value().clamp(min, max);
         let response = ui.add(egui::Slider::new(&mut value, min..=max)).on_hover_text(help);
         self.note_rect(name, response.rect);
@@ -504,7 +548,15 @@ impl Panel {
             let params = self.params.clone();
             let param = &params.capture_bars;
             ui.spacing_mut().slider_width = 110.0;
-            self.int_slider(ui, setter, "capture_bars", param, 1, 32, "How many of the most recently played bars \"Use last bars\" takes (1–32)");
+            self.int_slider(
+                ui,
+                setter,
+                "capture_bars",
+                param,
+                1,
+                32,
+                "How many of the most recently played bars \"Use last bars\" takes (1–32)",
+            );
             ui.label("bars");
         });
         for slot in 0..slots {
@@ -585,7 +637,10 @@ impl Panel {
 
     fn handle_dropped_files(&mut self, ctx: &egui::Context) {
         let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
-        if let Some(path) = dropped.into_iter().find(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))) {
+        if let Some(path) = dropped
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi")))
+        {
             self.file_fields[0] = path.to_string_lossy().into_owned();
             self.load_file(0, path);
         }
@@ -596,7 +651,10 @@ impl Panel {
             return;
         }
         let (prev, next) = ctx.input(|i| {
-            (i.key_pressed(Key::ArrowLeft) || i.key_pressed(Key::ArrowUp), i.key_pressed(Key::ArrowRight) || i.key_pressed(Key::ArrowDown))
+            (
+                i.key_pressed(Key::ArrowLeft) || i.key_pressed(Key::ArrowUp),
+                i.key_pressed(Key::ArrowRight) || i.key_pressed(Key::ArrowDown),
+            )
         });
         let len = self.results.len();
         let current = self.selected.unwrap_or(0);
@@ -623,15 +681,31 @@ impl Panel {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Results").heading());
             if !self.results.is_empty() {
-                ui.label(RichText::new(format!("{} — click to hear, arrow keys to step, drag a clip onto a track", self.results.len())).color(palette::HINT));
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!(
+                            "{} — click to hear, arrow keys to step, drag a clip onto a track",
+                            self.results.len()
+                        ))
+                        .color(palette::HINT),
+                    )
+                    .truncate(),
+                );
             }
         });
         ui.horizontal(|ui| {
-            let export_all = ui.add_enabled(!self.results.is_empty(), egui::Button::new("Export all to folder")).on_hover_text("Write every result as a .mid file into the folder on the right");
+            let export_all = ui
+                .add_enabled(!self.results.is_empty(), egui::Button::new("Export all to folder"))
+                .on_hover_text("Write every result as a .mid file into the folder named in this row");
             self.note_rect("export_all", export_all.rect);
-            ui.add(egui::TextEdit::singleline(&mut self.export_dir).desired_width(ui.available_width() - 120.0))
-                .on_hover_text("The folder \"Export all\" writes to (created if missing)");
             let reveal = ui.button("Reveal folder").on_hover_text("Open the export folder in your file manager");
+            // The folder field takes what is left of the row (clipped, never wider).
+            let width = ui.available_width().max(60.0);
+            ui.add_sized(
+                Vec2::new(width, 22.0),
+                egui::TextEdit::singleline(&mut self.export_dir).clip_text(true),
+            )
+            .on_hover_text("The folder \"Export all\" writes to (created if missing)");
             self.note_rect("reveal", reveal.rect);
             if export_all.clicked() {
                 self.export_all();
@@ -712,9 +786,10 @@ impl Panel {
         let shown = &self.results[index];
         paint_roll(ui, roll_rect, &shown.roll, selected);
         let summary = shown.summary.clone();
-        let response = ui
-            .interact(roll_rect, ui.make_persistent_id(("result", index)), Sense::click_and_drag())
-            .on_hover_text(format!("Result {}: {summary}. Click to select and hear it; drag it onto a DAW track.", index + 1));
+        let response =
+            ui.interact(roll_rect, ui.make_persistent_id(("result", index)), Sense::click_and_drag()).on_hover_text(
+                format!("Result {}: {summary}. Click to select and hear it; drag it onto a DAW track.", index + 1),
+            );
         self.note_rect(format!("result:{index}"), roll_rect);
         if response.clicked() {
             *clicked = Some(index);
@@ -725,9 +800,12 @@ impl Panel {
         // The favourite star in the header's right corner.
         let fav = self.favourites.get(index).copied().unwrap_or(false);
         let star_rect = Rect::from_center_size(Pos2::new(header.right() - 10.0, header.center().y), Vec2::splat(22.0));
-        let star = ui
-            .interact(star_rect, ui.make_persistent_id(("fav", index)), Sense::click())
-            .on_hover_text(if fav { "Kept: click to unmark" } else { "Keep: mark this result as a favourite (exported names end in -kept)" });
+        let star =
+            ui.interact(star_rect, ui.make_persistent_id(("fav", index)), Sense::click()).on_hover_text(if fav {
+                "Kept: click to unmark"
+            } else {
+                "Keep: mark this result as a favourite (exported names end in -kept)"
+            });
         painter.text(
             star_rect.center(),
             egui::Align2::CENTER_CENTER,
@@ -740,7 +818,10 @@ impl Panel {
             *toggle_fav = Some(index);
         }
         // Buttons under the roll.
-        let row = Rect::from_min_size(Pos2::new(card.min.x + 8.0, roll_rect.max.y + 5.0), Vec2::new(card.width() - 16.0, 24.0));
+        let row = Rect::from_min_size(
+            Pos2::new(card.min.x + 8.0, roll_rect.max.y + 5.0),
+            Vec2::new(card.width() - 16.0, 24.0),
+        );
         let mut child = ui.new_child(egui::UiBuilder::new().max_rect(row).layout(Layout::left_to_right(Align::Center)));
         child.spacing_mut().item_spacing = Vec2::new(4.0, 0.0);
         child.spacing_mut().button_padding = Vec2::new(5.0, 2.0);
@@ -754,13 +835,13 @@ impl Panel {
         if b.clicked() {
             *use_as = Some((index, 1));
         }
-        let handle = child
-            .add(egui::Button::new("📤 Drag").small().sense(Sense::click_and_drag()))
-            .on_hover_text(if cfg!(target_os = "linux") {
+        let handle = child.add(egui::Button::new("📤 Drag").small().sense(Sense::click_and_drag())).on_hover_text(
+            if cfg!(target_os = "linux") {
                 "Drag this onto a DAW track (writes a .mid to Cadenza's folder and drags the file)"
             } else {
                 "Export this result as .mid into the export folder (drag it from there with Reveal folder)"
-            });
+            },
+        );
         self.note_rect(format!("drag:{index}"), handle.rect);
         if handle.drag_started() || handle.clicked() {
             *drag = Some(index);
@@ -783,7 +864,14 @@ impl Panel {
     pub fn export_all(&mut self) {
         let dir = PathBuf::from(self.export_dir.trim());
         let clips: Vec<Clip> = self.results.iter().map(|s| s.clip.clone()).collect();
-        match files::export_all(&clips, &self.favourites, &dir, self.params.tool.value(), self.batch_stamp, self.export_bpm) {
+        match files::export_all(
+            &clips,
+            &self.favourites,
+            &dir,
+            self.params.tool.value(),
+            self.batch_stamp,
+            self.export_bpm,
+        ) {
             Ok(paths) => self.say(format!("Exported {} clips to {}", paths.len(), dir.display()), true),
             Err(e) => self.say(e, false),
         }
@@ -806,7 +894,8 @@ impl Panel {
                 }
             }
             Activity::Failed(error) => {
-                ui.label(RichText::new(format!("⚠ {}", capitalize(error))).color(palette::ERROR)).on_hover_text("The engine's last job failed");
+                ui.label(RichText::new(format!("⚠ {}", capitalize(error))).color(palette::ERROR))
+                    .on_hover_text("The engine's last job failed");
             }
             Activity::Done { variations } => {
                 ui.label(RichText::new(format!("✔ {variations} result(s) ready")).color(palette::OK));
@@ -891,13 +980,20 @@ pub fn paint_roll(ui: &Ui, rect: Rect, roll: &RollLayout, highlighted: bool) {
             let pitch = high.saturating_sub(r as u8);
             if pianoroll::is_black_key(pitch) {
                 let y = rect.top() + r as f32 * row_h;
-                painter.rect_filled(Rect::from_min_size(Pos2::new(rect.left(), y), Vec2::new(rect.width(), row_h)), 0.0, palette::ROLL_BLACK_KEY);
+                painter.rect_filled(
+                    Rect::from_min_size(Pos2::new(rect.left(), y), Vec2::new(rect.width(), row_h)),
+                    0.0,
+                    palette::ROLL_BLACK_KEY,
+                );
             }
         }
     } else {
         for r in (1..rows).step_by(1) {
             let y = rect.top() + r as f32 * row_h;
-            painter.line_segment([Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)], Stroke::new(0.5, palette::ROLL_BLACK_KEY));
+            painter.line_segment(
+                [Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)],
+                Stroke::new(0.5, palette::ROLL_BLACK_KEY),
+            );
         }
     }
     for x in &roll.bar_lines {

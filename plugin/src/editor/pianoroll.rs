@@ -52,14 +52,13 @@ pub struct RollLayout {
 /// The pitch range shown for a melody: the notes' range padded by a semitone, at least
 /// [`MIN_PITCH_SPAN`] rows, centred on the notes, C4-centred when the clip is empty.
 pub fn pitch_range(clip: &Clip) -> (u8, u8) {
-    let (mut low, mut high) = match (clip.notes.iter().map(|n| n.pitch).min(), clip.notes.iter().map(|n| n.pitch).max()) {
+    let (mut low, mut high) = match (clip.notes.iter().map(|n| n.pitch).min(), clip.notes.iter().map(|n| n.pitch).max())
+    {
         (Some(lo), Some(hi)) => (lo.saturating_sub(1), hi.saturating_add(1).min(127)),
         _ => (60 - MIN_PITCH_SPAN / 2, 60 + MIN_PITCH_SPAN / 2),
     };
     while high - low < MIN_PITCH_SPAN {
-        if low > 0 {
-            low -= 1;
-        }
+        low = low.saturating_sub(1);
         if high - low < MIN_PITCH_SPAN && high < 127 {
             high += 1;
         }

@@ -123,13 +123,15 @@ impl Headless {
             focused: true,
             ..Default::default()
         };
-        input.viewports.entry(egui::ViewportId::ROOT).or_default().native_pixels_per_point = Some(self.pixels_per_point);
+        input.viewports.entry(egui::ViewportId::ROOT).or_default().native_pixels_per_point =
+            Some(self.pixels_per_point);
         let started = Instant::now();
         let host = self.host.clone();
         let setter = ParamSetter::new(&*host);
         let panel = &mut self.panel;
         let mut output = self.ctx.run_ui(input, |ui| panel.ui(ui, &setter));
-        for (id, delta) in output.textures_delta.set.iter().flat_map(|(id, deltas)| deltas.iter().map(move |d| (id, d))) {
+        for (id, delta) in output.textures_delta.set.iter().flat_map(|(id, deltas)| deltas.iter().map(move |d| (id, d)))
+        {
             let egui::ImageData::Color(image) = &delta.image;
             match delta.pos {
                 None => {
@@ -139,7 +141,8 @@ impl Headless {
                     if let Some(texture) = self.textures.get_mut(id) {
                         for y in 0..image.size[1] {
                             for x in 0..image.size[0] {
-                                texture.pixels[(y0 + y) * texture.size[0] + x0 + x] = image.pixels[y * image.size[0] + x];
+                                texture.pixels[(y0 + y) * texture.size[0] + x0 + x] =
+                                    image.pixels[y * image.size[0] + x];
                             }
                         }
                     }
@@ -176,7 +179,12 @@ impl Headless {
     }
 
     fn button(&mut self, pressed: bool) {
-        self.events.push(Event::PointerButton { pos: self.pointer, button: PointerButton::Primary, pressed, modifiers: Modifiers::NONE });
+        self.events.push(Event::PointerButton {
+            pos: self.pointer,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
     }
 
     /// Clicks the centre of a named control (see `Panel::widget_rects`). Panics if it is absent.
@@ -213,7 +221,13 @@ impl Headless {
 
     pub fn key(&mut self, key: egui::Key) {
         for pressed in [true, false] {
-            self.events.push(Event::Key { key, physical_key: None, pressed, repeat: false, modifiers: Modifiers::NONE });
+            self.events.push(Event::Key {
+                key,
+                physical_key: None,
+                pressed,
+                repeat: false,
+                modifiers: Modifiers::NONE,
+            });
         }
         self.frame();
         self.frame();
@@ -240,13 +254,19 @@ impl Headless {
                 ((clip.max.y * ppp).ceil() as i64).min(height as i64),
             );
             for tri in mesh.indices.chunks_exact(3) {
-                let v = [&mesh.vertices[tri[0] as usize], &mesh.vertices[tri[1] as usize], &mesh.vertices[tri[2] as usize]];
+                let v =
+                    [&mesh.vertices[tri[0] as usize], &mesh.vertices[tri[1] as usize], &mesh.vertices[tri[2] as usize]];
                 raster_triangle(&mut canvas, width, clip, *ppp, v, texture);
             }
         }
         let mut bytes = Vec::with_capacity(width * height * 4);
         for px in canvas {
-            bytes.extend([px[0].round().clamp(0.0, 255.0) as u8, px[1].round().clamp(0.0, 255.0) as u8, px[2].round().clamp(0.0, 255.0) as u8, 255]);
+            bytes.extend([
+                px[0].round().clamp(0.0, 255.0) as u8,
+                px[1].round().clamp(0.0, 255.0) as u8,
+                px[2].round().clamp(0.0, 255.0) as u8,
+                255,
+            ]);
         }
         (width as u32, height as u32, bytes)
     }
@@ -276,7 +296,14 @@ fn edge(a: (f32, f32), b: (f32, f32), p: (f32, f32)) -> f32 {
 }
 
 /// Fills one triangle with interpolated colour × bilinear texel, premultiplied "over".
-fn raster_triangle(canvas: &mut [[f32; 4]], width: usize, clip: (i64, i64, i64, i64), ppp: f32, v: [&egui::epaint::Vertex; 3], texture: &Texture) {
+fn raster_triangle(
+    canvas: &mut [[f32; 4]],
+    width: usize,
+    clip: (i64, i64, i64, i64),
+    ppp: f32,
+    v: [&egui::epaint::Vertex; 3],
+    texture: &Texture,
+) {
     let p: Vec<(f32, f32)> = v.iter().map(|v| (v.pos.x * ppp, v.pos.y * ppp)).collect();
     let area = edge(p[0], p[1], p[2]);
     if area.abs() < 1e-6 {
@@ -286,7 +313,8 @@ fn raster_triangle(canvas: &mut [[f32; 4]], width: usize, clip: (i64, i64, i64, 
     let max_x = (p.iter().map(|q| q.0).fold(f32::MIN, f32::max).ceil() as i64).min(clip.2);
     let min_y = (p.iter().map(|q| q.1).fold(f32::MAX, f32::min).floor() as i64).max(clip.1);
     let max_y = (p.iter().map(|q| q.1).fold(f32::MIN, f32::max).ceil() as i64).min(clip.3);
-    let colors: Vec<[f32; 4]> = v.iter().map(|v| [v.color.r() as f32, v.color.g() as f32, v.color.b() as f32, v.color.a() as f32]).collect();
+    let colors: Vec<[f32; 4]> =
+        v.iter().map(|v| [v.color.r() as f32, v.color.g() as f32, v.color.b() as f32, v.color.a() as f32]).collect();
     // Flat colour and a single texel (the white one for plain shapes) are the common case.
     for y in min_y..max_y {
         for x in min_x..max_x {
@@ -376,10 +404,25 @@ mod xdnd_target {
             let root = conn.setup().roots[screen].root;
             let atoms = Atoms::intern(&conn)?;
             let window = conn.generate_id().map_err(|e| e.to_string())?;
-            let aux = CreateWindowAux::new().background_pixel(0x00336699).event_mask(EventMask::PROPERTY_CHANGE | EventMask::STRUCTURE_NOTIFY);
-            conn.create_window(x11rb::COPY_DEPTH_FROM_PARENT, window, root, x, y, w, h, 0, WindowClass::INPUT_OUTPUT, 0, &aux)
+            let aux = CreateWindowAux::new()
+                .background_pixel(0x00336699)
+                .event_mask(EventMask::PROPERTY_CHANGE | EventMask::STRUCTURE_NOTIFY);
+            conn.create_window(
+                x11rb::COPY_DEPTH_FROM_PARENT,
+                window,
+                root,
+                x,
+                y,
+                w,
+                h,
+                0,
+                WindowClass::INPUT_OUTPUT,
+                0,
+                &aux,
+            )
+            .map_err(|e| e.to_string())?;
+            conn.change_property32(PropMode::REPLACE, window, atoms.xdnd_aware, AtomEnum::ATOM, &[VERSION as u32])
                 .map_err(|e| e.to_string())?;
-            conn.change_property32(PropMode::REPLACE, window, atoms.xdnd_aware, AtomEnum::ATOM, &[VERSION as u32]).map_err(|e| e.to_string())?;
             conn.map_window(window).map_err(|e| e.to_string())?;
             conn.sync().map_err(|e| e.to_string())?;
             Ok(Self { conn, atoms, window, root })
@@ -439,7 +482,12 @@ mod xdnd_target {
                                 .map_err(|e| e.to_string())?;
                             got.uri_list = Some(String::from_utf8_lossy(&reply.value).into_owned());
                         }
-                        let done = ClientMessageEvent::new(32, source, a.xdnd_finished, [self.window, got.uri_list.is_some() as u32, a.xdnd_action_copy, 0, 0]);
+                        let done = ClientMessageEvent::new(
+                            32,
+                            source,
+                            a.xdnd_finished,
+                            [self.window, got.uri_list.is_some() as u32, a.xdnd_action_copy, 0, 0],
+                        );
                         self.conn.send_event(false, source, EventMask::NO_EVENT, done).map_err(|e| e.to_string())?;
                         self.conn.flush().map_err(|e| e.to_string())?;
                         return Ok(got);
@@ -469,13 +517,19 @@ mod xdnd_target {
 
         pub fn move_to(&self, x: i16, y: i16) -> Result<(), String> {
             use x11rb::protocol::xtest::ConnectionExt as _;
-            self.conn.xtest_fake_input(x11rb::protocol::xproto::MOTION_NOTIFY_EVENT, 0, CURRENT_TIME, self.root, x, y, 0).map_err(|e| e.to_string())?;
+            self.conn
+                .xtest_fake_input(x11rb::protocol::xproto::MOTION_NOTIFY_EVENT, 0, CURRENT_TIME, self.root, x, y, 0)
+                .map_err(|e| e.to_string())?;
             self.conn.sync().map_err(|e| e.to_string())
         }
 
         pub fn button(&self, pressed: bool) -> Result<(), String> {
             use x11rb::protocol::xtest::ConnectionExt as _;
-            let kind = if pressed { x11rb::protocol::xproto::BUTTON_PRESS_EVENT } else { x11rb::protocol::xproto::BUTTON_RELEASE_EVENT };
+            let kind = if pressed {
+                x11rb::protocol::xproto::BUTTON_PRESS_EVENT
+            } else {
+                x11rb::protocol::xproto::BUTTON_RELEASE_EVENT
+            };
             self.conn.xtest_fake_input(kind, 1, CURRENT_TIME, self.root, 0, 0, 0).map_err(|e| e.to_string())?;
             self.conn.sync().map_err(|e| e.to_string())
         }
@@ -498,7 +552,8 @@ impl Xvfb {
         // test binaries do not race for the same one.
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         for _ in 0..40 {
-            let n = 100 + (std::process::id() % 400) * 16 + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 16;
+            let n =
+                100 + (std::process::id() % 400) * 16 + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 16;
             if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
                 continue;
             }
@@ -548,7 +603,10 @@ impl Fixture {
     pub fn new() -> Self {
         let session = Arc::new(crate::session::SessionField::default());
         let bridge = Arc::new(crate::bridge::Bridge::new());
-        Self { params: Arc::new(crate::params::CadenzaParams::new(session.clone())), shared: crate::engine::EngineShared::new(bridge, session) }
+        Self {
+            params: Arc::new(crate::params::CadenzaParams::new(session.clone())),
+            shared: crate::engine::EngineShared::new(bridge, session),
+        }
     }
 
     pub fn panel(&self) -> Panel {
@@ -561,7 +619,12 @@ impl Fixture {
         unsafe { param.as_ptr()._internal_set_normalized_value(normalized) };
     }
 
-    pub fn set_session(&self, inputs: [Option<cadenza_music::Clip>; 2], generated: Vec<cadenza_music::Clip>, selected: Option<usize>) {
+    pub fn set_session(
+        &self,
+        inputs: [Option<cadenza_music::Clip>; 2],
+        generated: Vec<cadenza_music::Clip>,
+        selected: Option<usize>,
+    ) {
         let mut session = self.shared.session.lock();
         session.inputs = inputs;
         session.generated = generated;
@@ -595,7 +658,13 @@ pub fn demo_melody(bars: u16, seed: u32) -> cadenza_music::Clip {
         degree = (degree as i32 + (next() % 5) as i32 - 2).clamp(0, scale.len() as i32 - 1) as usize;
         if next() % 7 != 0 {
             let stop = (tick + len).min(end);
-            clip.notes.push(Note { pitch: 60 + scale[degree], velocity: 60 + (next() % 60) as u8, start: tick, end: stop, channel: 0 });
+            clip.notes.push(Note {
+                pitch: 60 + scale[degree],
+                velocity: 60 + (next() % 60) as u8,
+                start: tick,
+                end: stop,
+                channel: 0,
+            });
         }
         tick += len;
     }
@@ -617,7 +686,9 @@ pub fn demo_drums(bars: u16, seed: u32) -> cadenza_music::Clip {
     };
     for s in 0..(bars as u32 * 16) {
         let tick = s * step;
-        let mut hit = |pitch: u8, velocity: u8| clip.notes.push(Note { pitch, velocity, start: tick, end: tick + step / 2, channel: 9 });
+        let mut hit = |pitch: u8, velocity: u8| {
+            clip.notes.push(Note { pitch, velocity, start: tick, end: tick + step / 2, channel: 9 })
+        };
         let in_bar = s % 16;
         if in_bar % 8 == 0 || next() % 9 == 0 {
             hit(36, 110);

@@ -85,7 +85,8 @@ pub fn run_drag(path: &Path, display: Option<&str>) -> Result<Outcome, String> {
     conn.create_window(0, source, root, -10, -10, 1, 1, 0, WindowClass::INPUT_ONLY, 0, &CreateWindowAux::new())
         .map_err(|e| err(&e))?;
     let types = [atoms.uri_list, atoms.text_plain];
-    conn.change_property32(PropMode::REPLACE, source, atoms.xdnd_type_list, AtomEnum::ATOM, &types).map_err(|e| err(&e))?;
+    conn.change_property32(PropMode::REPLACE, source, atoms.xdnd_type_list, AtomEnum::ATOM, &types)
+        .map_err(|e| err(&e))?;
     conn.set_selection_owner(source, atoms.xdnd_selection, CURRENT_TIME).map_err(|e| err(&e))?;
     conn.flush().map_err(|e| err(&e))?;
 
@@ -116,7 +117,8 @@ pub fn run_drag(path: &Path, display: Option<&str>) -> Result<Outcome, String> {
         if let Some(outcome) = drag.outcome() {
             break outcome;
         }
-        let timed_out = started.elapsed() > DRAG_TIMEOUT || (drag.awaiting_answer() && last_answer.elapsed() > ANSWER_TIMEOUT);
+        let timed_out =
+            started.elapsed() > DRAG_TIMEOUT || (drag.awaiting_answer() && last_answer.elapsed() > ANSWER_TIMEOUT);
         let input = if timed_out {
             Some(Input::Timeout)
         } else {
@@ -193,7 +195,12 @@ fn send(conn: &impl Connection, atoms: &Atoms, source: Window, output: Output) -
 }
 
 /// Answers a target's `ConvertSelection` of `XdndSelection` with the file's URI.
-fn answer_selection(conn: &impl Connection, atoms: &Atoms, request: &SelectionRequestEvent, payload: &[u8]) -> Result<(), String> {
+fn answer_selection(
+    conn: &impl Connection,
+    atoms: &Atoms,
+    request: &SelectionRequestEvent,
+    payload: &[u8],
+) -> Result<(), String> {
     let property = if request.property == x11rb::NONE { request.target } else { request.property };
     let supported = request.selection == atoms.xdnd_selection;
     let stored = if supported && (request.target == atoms.uri_list || request.target == atoms.text_plain) {
@@ -201,8 +208,14 @@ fn answer_selection(conn: &impl Connection, atoms: &Atoms, request: &SelectionRe
             .map_err(|e| e.to_string())?;
         property
     } else if supported && request.target == atoms.targets {
-        conn.change_property32(PropMode::REPLACE, request.requestor, property, AtomEnum::ATOM, &[atoms.uri_list, atoms.text_plain])
-            .map_err(|e| e.to_string())?;
+        conn.change_property32(
+            PropMode::REPLACE,
+            request.requestor,
+            property,
+            AtomEnum::ATOM,
+            &[atoms.uri_list, atoms.text_plain],
+        )
+        .map_err(|e| e.to_string())?;
         property
     } else {
         x11rb::NONE

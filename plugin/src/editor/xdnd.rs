@@ -141,7 +141,9 @@ impl Source {
                     State::Dragging { target, released_at: None }
                 }
             }
-            (State::Dragging { target: Some(mut t), released_at }, Input::Status { window, accept }) if t.window == window => {
+            (State::Dragging { target: Some(mut t), released_at }, Input::Status { window, accept })
+                if t.window == window =>
+            {
                 t.accepted = accept;
                 t.awaiting_status = false;
                 match released_at {
@@ -170,7 +172,9 @@ impl Source {
             (State::AwaitingFinished { window }, Input::Finished { window: from }) if from == window => {
                 State::Done(Outcome::Dropped { window, confirmed: true })
             }
-            (State::AwaitingFinished { window }, Input::Timeout) => State::Done(Outcome::Dropped { window, confirmed: false }),
+            (State::AwaitingFinished { window }, Input::Timeout) => {
+                State::Done(Outcome::Dropped { window, confirmed: false })
+            }
             (state, _) => state,
         };
         out
@@ -206,7 +210,10 @@ mod tests {
         // One position in flight: the next ones wait and collapse to the newest.
         assert!(s.handle(moved(Some((7, 5)), 3)).is_empty());
         assert!(s.handle(moved(Some((7, 5)), 4)).is_empty());
-        assert_eq!(s.handle(Input::Status { window: 7, accept: true }), vec![Output::Position { window: 7, x: 4, y: 10, time: 4 }]);
+        assert_eq!(
+            s.handle(Input::Status { window: 7, accept: true }),
+            vec![Output::Position { window: 7, x: 4, y: 10, time: 4 }]
+        );
         assert!(s.handle(Input::Status { window: 7, accept: true }).is_empty());
         assert_eq!(s.handle(Input::Released { time: 9 }), vec![Output::Drop { window: 7, time: 9 }]);
         assert_eq!(s.outcome(), None);
@@ -221,7 +228,11 @@ mod tests {
         s.handle(moved(Some((7, 3)), 1));
         assert_eq!(
             s.handle(moved(Some((8, 5)), 2)),
-            vec![Output::Leave { window: 7 }, Output::Enter { window: 8, version: 5 }, Output::Position { window: 8, x: 2, y: 10, time: 2 }]
+            vec![
+                Output::Leave { window: 7 },
+                Output::Enter { window: 8, version: 5 },
+                Output::Position { window: 8, x: 2, y: 10, time: 2 }
+            ]
         );
         assert_eq!(s.handle(moved(None, 3)), vec![Output::Leave { window: 8 }]);
         assert_eq!(s.handle(Input::Released { time: 4 }), vec![]);
