@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use cadenza::editor::egui::Vec2;
 use cadenza::editor::files::paths_from_uri_list;
+use cadenza::editor::panel::DragStarted;
 use cadenza::editor::testing::{demo_drums, demo_melody, FakePointer, Fixture, Headless, XdndTarget, Xvfb};
 use cadenza::editor::x11_drag;
 use cadenza::editor::xdnd::Outcome;
@@ -58,7 +59,7 @@ fn drag_to_target(drums: bool) {
             let display = display.clone();
             let handle = std::thread::spawn(move || x11_drag::run_drag(&path, Some(&display)));
             *drag.lock().unwrap() = Some(handle);
-            Ok("dragging".into())
+            Ok(DragStarted { message: "dragging".into(), outcome: None })
         }));
     }
     ui.frames(2);

@@ -130,6 +130,9 @@ fn results_select_step_keep_and_feed_back_as_input() {
     // Export all writes one valid .mid per result, the kept one marked.
     let dir = std::env::temp_dir().join(format!("cadenza-export-test-{}", std::process::id()));
     ui.panel.export_dir = dir.to_string_lossy().into_owned();
+    // Clicking (not dragging) a result's drag button saves just that one.
+    ui.click("drag:0");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "{:?}", ui.panel.message);
     ui.click("export_all");
     let mut names: Vec<String> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();

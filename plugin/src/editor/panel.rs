@@ -49,7 +49,14 @@ pub mod palette {
 
 /// Starts an OS drag of a written .mid file. Linux: XDND on a helper thread; tests inject their
 /// own. Returns what to tell the user.
-pub type DragStarter = Box<dyn FnMut(PathBuf) -> Result<String, String> + Send>;
+pub type DragStarter = Box<dyn FnMut(PathBuf) -> Result<DragStarted, String> + Send>;
+
+/// A drag that has begun: what to tell the user now and, where the platform reports it, the
+/// outcome to come.
+pub struct DragStarted {
+    pub message: String,
+    pub outcome: Option<std::thread::JoinHandle<Result<super::xdnd::Outcome, String>>>,
+}
 
 /// The platform's drag-out: XDND on Linux/X11, an "exported, drag it from the folder" message
 /// elsewhere (and on Linux without an X display).
@@ -59,12 +66,15 @@ pub fn platform_drag_starter() -> DragStarter {
         {
             if std::env::var_os("DISPLAY").is_some() {
                 return super::x11_drag::spawn_drag(path.clone())
-                    .map(|_| format!("Dragging {} — drop it on a track", file_label(&path)))
-                    .map_err(|e| format!("could not start the drag: {e}"));
+                    .map(|handle| DragStarted {
+                        message: format!("Dragging {} — drop it on a track", file_label(&path)),
+                        outcome: Some(handle),
+                    })
+                    .map_err(|e| format!("Could not start the drag: {e}"));
             }
         }
         Err(format!(
-            "Drag-out is not available here yet; the clip was exported to {} — use Reveal folder and drag it from there",
+            "Drag-out is not available here yet; the clip was saved as {} — use Reveal folder and drag it from there",
             path.display()
         ))
     })
@@ -126,6 +136,8 @@ pub struct Panel {
     temperature_gesture: bool,
     int_gesture: Option<&'static str>,
     drag_starter: DragStarter,
+    /// The OS drag in progress (its outcome arrives when the user lets go).
+    drag_in_flight: Option<(std::thread::JoinHandle<Result<super::xdnd::Outcome, String>>, String)>,
     /// The temperature the slider showed in the last frame (tests read it).
     pub shown_temperature: f32,
     /// Where the named controls were in the last frame (tests click them).
@@ -155,6 +167,7 @@ impl Panel {
             temperature_gesture: false,
             int_gesture: None,
             drag_starter: platform_drag_starter(),
+            drag_in_flight: None,
             shown_temperature: f32::NAN,
             widget_rects: Vec::new(),
             export_bpm: 120.0,
@@ -232,6 +245,18 @@ impl Panel {
             }
             self.selected = selected;
             self.stamp = Some(stamp);
+        }
+        if self.drag_in_flight.as_ref().is_some_and(|(handle, _)| handle.is_finished()) {
+            if let Some((handle, name)) = self.drag_in_flight.take() {
+                match handle.join() {
+                    Ok(Ok(super::xdnd::Outcome::Dropped { .. })) => self.say(format!("Dropped {name}"), true),
+                    Ok(Ok(super::xdnd::Outcome::Cancelled)) => {
+                        self.say(format!("Nothing took the drop; {name} is in Cadenza's clips folder"), false)
+                    }
+                    Ok(Err(e)) => self.say(e, false),
+                    Err(_) => self.say("The drag failed", false),
+                }
+            }
         }
         if let Some((slot, rx)) = &self.loading {
             let slot = *slot;
@@ -701,11 +726,8 @@ impl Panel {
             let reveal = ui.button("Reveal folder").on_hover_text("Open the export folder in your file manager");
             // The folder field takes what is left of the row (clipped, never wider).
             let width = ui.available_width().max(60.0);
-            ui.add_sized(
-                Vec2::new(width, 22.0),
-                egui::TextEdit::singleline(&mut self.export_dir).clip_text(true),
-            )
-            .on_hover_text("The folder \"Export all\" writes to (created if missing)");
+            ui.add_sized(Vec2::new(width, 22.0), egui::TextEdit::singleline(&mut self.export_dir).clip_text(true))
+                .on_hover_text("The folder \"Export all\" writes to (created if missing)");
             self.note_rect("reveal", reveal.rect);
             if export_all.clicked() {
                 self.export_all();
@@ -752,9 +774,13 @@ impl Panel {
             self.shared.set_input(slot, Some(clip));
             self.say(format!("Result {} is now input {}", index + 1, slot_name(slot)), true);
         }
-        if let Some(index) = drag {
-            self.select(index);
-            self.drag_out(index);
+        match drag {
+            Some((index, true)) => {
+                self.select(index);
+                self.drag_out(index);
+            }
+            Some((index, false)) => self.export_one(index),
+            None => {}
         }
     }
 
@@ -767,7 +793,7 @@ impl Panel {
         selected: bool,
         clicked: &mut Option<usize>,
         use_as: &mut Option<(usize, usize)>,
-        drag: &mut Option<usize>,
+        drag: &mut Option<(usize, bool)>,
         toggle_fav: &mut Option<usize>,
     ) {
         let painter = ui.painter_at(card);
@@ -795,7 +821,7 @@ impl Panel {
             *clicked = Some(index);
         }
         if response.drag_started() {
-            *drag = Some(index);
+            *drag = Some((index, true));
         }
         // The favourite star in the header's right corner.
         let fav = self.favourites.get(index).copied().unwrap_or(false);
@@ -835,29 +861,56 @@ impl Panel {
         if b.clicked() {
             *use_as = Some((index, 1));
         }
-        let handle = child.add(egui::Button::new("📤 Drag").small().sense(Sense::click_and_drag())).on_hover_text(
+        let label = if cfg!(target_os = "linux") { "📤 Drag" } else { "💾 Export" };
+        let handle = child.add(egui::Button::new(label).small().sense(Sense::click_and_drag())).on_hover_text(
             if cfg!(target_os = "linux") {
-                "Drag this onto a DAW track (writes a .mid to Cadenza's folder and drags the file)"
+                "Drag this onto a DAW track (a .mid written to Cadenza's folder is dragged); click to save it into the export folder instead"
             } else {
-                "Export this result as .mid into the export folder (drag it from there with Reveal folder)"
+                "Export this result as .mid into the export folder (then drag it from there: Reveal folder)"
             },
         );
         self.note_rect(format!("drag:{index}"), handle.rect);
-        if handle.drag_started() || handle.clicked() {
-            *drag = Some(index);
+        if handle.drag_started() {
+            *drag = Some((index, true));
+        } else if handle.clicked() {
+            *drag = Some((index, false));
         }
     }
 
     /// Writes result `index` to Cadenza's clips folder and starts the OS drag of it.
     pub fn drag_out(&mut self, index: usize) {
-        let Some(shown) = self.results.get(index) else { return };
+        if self.drag_in_flight.is_some() {
+            return self.say("A drag is still in progress", false);
+        }
+        let Some(path) = self.write_result(index, &files::clips_dir()) else { return };
+        match (self.drag_starter)(path.clone()) {
+            Ok(started) => {
+                self.say(started.message, true);
+                self.drag_in_flight = started.outcome.map(|handle| (handle, file_label(&path)));
+            }
+            Err(e) => self.say(e, false),
+        }
+    }
+
+    /// Saves result `index` into the export folder (the "Export" fallback of drag-out).
+    pub fn export_one(&mut self, index: usize) {
+        let dir = PathBuf::from(self.export_dir.trim());
+        if let Some(path) = self.write_result(index, &dir) {
+            self.say(format!("Saved {}", path.display()), true);
+        }
+    }
+
+    fn write_result(&mut self, index: usize, dir: &std::path::Path) -> Option<PathBuf> {
+        let shown = self.results.get(index)?;
         let tool = self.params.tool.value();
         let fav = self.favourites.get(index).copied().unwrap_or(false);
-        let path = files::clips_dir().join(files::clip_file_name(tool, self.batch_stamp, index, fav));
-        let written = files::write_clip(&shown.clip, &path, self.export_bpm, &format!("Cadenza {}", index + 1));
-        match written.and_then(|_| (self.drag_starter)(path)) {
-            Ok(text) => self.say(text, true),
-            Err(e) => self.say(e, false),
+        let path = dir.join(files::clip_file_name(tool, self.batch_stamp, index, fav));
+        match files::write_clip(&shown.clip, &path, self.export_bpm, &format!("Cadenza {}", index + 1)) {
+            Ok(()) => Some(path),
+            Err(e) => {
+                self.say(e, false);
+                None
+            }
         }
     }
 
