@@ -13,9 +13,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use cadenza::editor::egui::Vec2;
 use cadenza::editor::files::paths_from_uri_list;
+use cadenza::editor::panel::{tool_name, TOOLS};
 use cadenza::editor::testing::{
-    demo_melody, write_png, FakePointer, Fixture, Gesture, RecordingHost, XdndTarget, Xvfb,
+    demo_melody, write_png, FakePointer, Fixture, Gesture, Headless, RecordingHost, XdndTarget, Xvfb,
 };
 use cadenza::editor::x11rb;
 use cadenza::music::{import_midi_file, ImportOptions};
@@ -87,7 +89,7 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(300));
-        pixels = grab(&conn, parent, w, h, &dir.join("window-continue.png"));
+        pixels = grab(&conn, parent, w, h, &dir.join("window-first-frame.png"));
         let non_black = pixels.chunks_exact(4).filter(|p| p[0] > 20 || p[1] > 20 || p[2] > 20).count();
         if non_black > pixels.len() / 8 {
             break;
@@ -98,25 +100,35 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     assert!(non_black > pixels.len() / 8, "the window shows the panel ({non_black} lit pixels)");
     println!("editor window: first frame visible after {first_frame:?}");
 
-    // Click "Interpolate" in the tool bar (its place in the 980x660 layout).
+    // Click each tool in the tool bar (where the same panel code lays it out headlessly at this
+    // size) and grab the window: every click must arrive as a host gesture on "Tool".
+    let layout = {
+        let mut headless = Headless::new(Fixture::new().panel(), Vec2::new(w as f32, h as f32), 1.0);
+        headless.frames(2);
+        TOOLS.map(|tool| headless.panel.rect_of(&format!("tool:{}", tool_name(tool))).unwrap().center())
+    };
     let pointer = FakePointer::new(&server.display).unwrap();
-    pointer.move_to(316, 20).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    pointer.button(true).unwrap();
-    std::thread::sleep(Duration::from_millis(100));
-    pointer.button(false).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while fixture.params.tool.value() != Tool::Interpolate && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
+    for (tool, at) in TOOLS.into_iter().zip(layout).rev() {
+        pointer.move_to(at.x as i16, at.y as i16).unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+        pointer.button(true).unwrap();
+        std::thread::sleep(Duration::from_millis(80));
+        pointer.button(false).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while fixture.params.tool.value() != tool && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(fixture.params.tool.value(), tool, "the click on {} reached the panel", tool_name(tool));
+        if tool != Tool::Continue {
+            let gestures = host.take();
+            assert!(
+                gestures.contains(&Gesture::Begin("Tool".into())) && gestures.contains(&Gesture::End("Tool".into())),
+                "{gestures:?}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(600));
+        grab(&conn, parent, w, h, &dir.join(format!("window-{}.png", tool_name(tool).to_lowercase())));
     }
-    assert_eq!(fixture.params.tool.value(), Tool::Interpolate, "the click reached the panel");
-    let gestures = host.take();
-    assert!(
-        gestures.contains(&Gesture::Begin("Tool".into())) && gestures.contains(&Gesture::End("Tool".into())),
-        "{gestures:?}"
-    );
-    std::thread::sleep(Duration::from_millis(800));
-    grab(&conn, parent, w, h, &dir.join("window-interpolate.png"));
     // Drag result 2 out of the real window onto an XDND target beside it: the platform drag
     // (XDND on a helper thread) runs exactly as in a host.
     let data_home = std::env::temp_dir().join(format!("cadenza-window-xdg-{}", std::process::id()));
