@@ -16,16 +16,25 @@ use cadenza_music::{Clip, Note, TimeSignature};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn note(pitch: u8, step: u32, len: u32, channel: u8) -> Note {
-    Note { pitch, velocity: 90, start: step * 120, end: (step + len) * 120, channel }
+    Note {
+        pitch,
+        velocity: 90,
+        start: step * 120,
+        end: (step + len) * 120,
+        channel,
+    }
 }
 
 fn melody(bars: u16, shift: i8) -> Clip {
-    let pitches = [60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 67, 64, 60, 60];
+    let pitches = [
+        60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 67, 64, 60, 60,
+    ];
     let mut c = Clip::new(bars, TimeSignature::FOUR_FOUR, false);
     for b in 0..bars as u32 {
         for (i, &p) in pitches.iter().enumerate() {
             if (i as u32) < 8 {
-                c.notes.push(note((p as i8 + shift) as u8, b * 16 + i as u32 * 2, 2, 0));
+                c.notes
+                    .push(note((p as i8 + shift) as u8, b * 16 + i as u32 * 2, 2, 0));
             }
         }
     }
@@ -53,7 +62,10 @@ fn beat(bars: u16) -> Clip {
 fn available(config: &EngineConfig, model: &str) -> bool {
     let ok = Manifest::load(&config.models_dir).is_ok_and(|m| m.models.contains_key(model));
     if !ok {
-        eprintln!("skipped: model {model} is not in {}/manifest.json yet", config.models_dir.display());
+        eprintln!(
+            "skipped: model {model} is not in {}/manifest.json yet",
+            config.models_dir.display()
+        );
     }
     ok
 }
@@ -62,37 +74,80 @@ fn bench_job(c: &mut Criterion, engine: &mut Engine, name: &str, job: &Job) {
     let cancel = AtomicBool::new(false);
     // Load the sessions outside the measurement.
     engine.run(job, &mut |_| {}, &cancel).expect("job runs");
-    c.bench_function(name, |b| b.iter(|| engine.run(job, &mut |_| {}, &cancel).unwrap()));
+    c.bench_function(name, |b| {
+        b.iter(|| engine.run(job, &mut |_| {}, &cancel).unwrap())
+    });
 }
 
 fn tools(c: &mut Criterion) {
     let config = EngineConfig::discover();
     let mut engine = Engine::new(config.clone());
     if available(&config, "melody_rnn") {
-        let job = Job { tool: Tool::Continue, mode: Mode::Melody, variations: 8, bars: 2, inputs: vec![melody(2, 0)], ..Job::default() };
+        let job = Job {
+            tool: Tool::Continue,
+            mode: Mode::Melody,
+            variations: 8,
+            bars: 2,
+            inputs: vec![melody(2, 0)],
+            ..Job::default()
+        };
         bench_job(c, &mut engine, "continue_melody_8x2bars", &job);
     }
     if available(&config, "drum_rnn") {
-        let job = Job { tool: Tool::Continue, mode: Mode::Drums, variations: 8, bars: 2, inputs: vec![beat(2)], ..Job::default() };
+        let job = Job {
+            tool: Tool::Continue,
+            mode: Mode::Drums,
+            variations: 8,
+            bars: 2,
+            inputs: vec![beat(2)],
+            ..Job::default()
+        };
         bench_job(c, &mut engine, "continue_drums_8x2bars", &job);
     }
     for (model, mode) in [("melody_vae", Mode::Melody), ("drum_vae", Mode::Drums)] {
         if !available(&config, model) {
             continue;
         }
-        let job = Job { tool: Tool::Generate, mode, variations: 16, bars: 4, ..Job::default() };
+        let job = Job {
+            tool: Tool::Generate,
+            mode,
+            variations: 16,
+            bars: 4,
+            ..Job::default()
+        };
         bench_job(c, &mut engine, &format!("generate_{model}_16x4bars"), &job);
         let inputs = match mode {
             Mode::Melody => vec![melody(4, 0), melody(4, 12)],
             Mode::Drums => vec![beat(4), beat(2)],
         };
-        let job = Job { tool: Tool::Interpolate, mode, interp_steps: 16, inputs, ..Job::default() };
-        bench_job(c, &mut engine, &format!("interpolate_{model}_16steps"), &job);
+        let job = Job {
+            tool: Tool::Interpolate,
+            mode,
+            interp_steps: 16,
+            inputs,
+            ..Job::default()
+        };
+        bench_job(
+            c,
+            &mut engine,
+            &format!("interpolate_{model}_16steps"),
+            &job,
+        );
     }
     if available(&config, "groove_vae") {
-        let job = Job { tool: Tool::Drumify, variations: 1, inputs: vec![melody(4, 0)], ..Job::default() };
+        let job = Job {
+            tool: Tool::Drumify,
+            variations: 1,
+            inputs: vec![melody(4, 0)],
+            ..Job::default()
+        };
         bench_job(c, &mut engine, "drumify_4bars", &job);
-        let job = Job { tool: Tool::Groove, variations: 1, inputs: vec![beat(4)], ..Job::default() };
+        let job = Job {
+            tool: Tool::Groove,
+            variations: 1,
+            inputs: vec![beat(4)],
+            ..Job::default()
+        };
         bench_job(c, &mut engine, "groove_4bars", &job);
     }
 }
@@ -104,20 +159,53 @@ fn batched_vs_unbatched(c: &mut Criterion) {
     let cancel = AtomicBool::new(false);
     let mut cases = Vec::new();
     if available(&config, "melody_rnn") {
-        cases.push(("continue_melody_8x2bars", Job { tool: Tool::Continue, mode: Mode::Melody, variations: 8, bars: 2, inputs: vec![melody(2, 0)], ..Job::default() }));
+        cases.push((
+            "continue_melody_8x2bars",
+            Job {
+                tool: Tool::Continue,
+                mode: Mode::Melody,
+                variations: 8,
+                bars: 2,
+                inputs: vec![melody(2, 0)],
+                ..Job::default()
+            },
+        ));
     }
     if available(&config, "melody_vae") {
-        cases.push(("generate_melody_16x4bars", Job { tool: Tool::Generate, mode: Mode::Melody, variations: 16, bars: 4, ..Job::default() }));
+        cases.push((
+            "generate_melody_16x4bars",
+            Job {
+                tool: Tool::Generate,
+                mode: Mode::Melody,
+                variations: 16,
+                bars: 4,
+                ..Job::default()
+            },
+        ));
     }
     for (name, job) in cases {
         engine.run(&job, &mut |_| {}, &cancel).unwrap();
         let mut group = c.benchmark_group(format!("batching/{name}"));
-        group.bench_function("batched", |b| b.iter(|| engine.run(&job, &mut |_| {}, &cancel).unwrap()));
-        let single = Job { variations: 1, ..job.clone() };
+        group.bench_function("batched", |b| {
+            b.iter(|| engine.run(&job, &mut |_| {}, &cancel).unwrap())
+        });
+        let single = Job {
+            variations: 1,
+            ..job.clone()
+        };
         group.bench_function("unbatched", |b| {
             b.iter(|| {
                 for i in 0..job.variations {
-                    engine.run(&Job { seed: i as u64, ..single.clone() }, &mut |_| {}, &cancel).unwrap();
+                    engine
+                        .run(
+                            &Job {
+                                seed: i as u64,
+                                ..single.clone()
+                            },
+                            &mut |_| {},
+                            &cancel,
+                        )
+                        .unwrap();
                 }
             })
         });

@@ -107,8 +107,15 @@ impl Engine {
                 tools::groove::run(net, job, progress, cancel)?
             }
         };
-        if job.mode == Mode::Drums && job.key.is_some() && matches!(job.tool, Tool::Continue | Tool::Generate | Tool::Interpolate) {
-            out.warnings.push("the key setting applies to melodies only".into());
+        if job.mode == Mode::Drums
+            && job.key.is_some()
+            && matches!(
+                job.tool,
+                Tool::Continue | Tool::Generate | Tool::Interpolate
+            )
+        {
+            out.warnings
+                .push("the key setting applies to melodies only".into());
         }
         progress(1.0);
         Ok(out)
@@ -120,9 +127,9 @@ impl Engine {
         let loaded = match tool {
             Tool::Continue => self.lms.contains_key(name),
             Tool::Generate | Tool::Interpolate => self.vaes.contains_key(name),
-            Tool::Drumify | Tool::Groove => {
-                self.grooves.contains_key(tool.groove_variant().unwrap_or("groove"))
-            }
+            Tool::Drumify | Tool::Groove => self
+                .grooves
+                .contains_key(tool.groove_variant().unwrap_or("groove")),
         };
         if loaded {
             return Ok(());
@@ -139,7 +146,11 @@ impl Engine {
         let manifest_path = dir.join(MANIFEST_FILE);
         // Re-read the manifest when it does not (yet) list the model: models can be installed
         // while the plugin runs.
-        if self.manifest.as_ref().is_none_or(|m| !m.models.contains_key(name)) {
+        if self
+            .manifest
+            .as_ref()
+            .is_none_or(|m| !m.models.contains_key(name))
+        {
             self.manifest = Some(Manifest::load(&dir)?);
         }
         let manifest = self.manifest.as_ref().expect("just loaded");

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use ort::environment::Environment;
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 use sha2::{Digest, Sha256};
@@ -29,6 +29,19 @@ pub(crate) enum Data<'a> {
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A session builder for the engine: one intra-op thread (ORT then runs on the caller's thread
+/// and creates no pool), sequential execution, full graph optimisation.
+fn configured_builder(env: &Environment) -> Result<SessionBuilder, EngineError> {
+    let err = |e: ort::Error<SessionBuilder>| EngineError::ort("configuring a session", e);
+    let b = Session::builder(env).map_err(|e| EngineError::ort("preparing a session", e))?;
+    let b = b.with_intra_threads(1).map_err(err)?;
+    let b = b.with_inter_threads(1).map_err(err)?;
+    let b = b.with_parallel_execution(false).map_err(err)?;
+    let b = b.with_intra_op_spinning(false).map_err(err)?;
+    b.with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(err)
 }
 
 impl Graph {
@@ -64,14 +77,7 @@ impl Graph {
             path: path.clone(),
             reason: e.to_string(),
         };
-        let session = Session::builder(env)
-            .map_err(|e| EngineError::ort("preparing a session", e))?
-            .with_intra_threads(1)
-            .and_then(|b| b.with_inter_threads(1))
-            .and_then(|b| b.with_parallel_execution(false))
-            .and_then(|b| b.with_intra_op_spinning(false))
-            .and_then(|b| b.with_optimization_level(GraphOptimizationLevel::Level3))
-            .map_err(|e| EngineError::ort("configuring a session", e))?
+        let session = configured_builder(env)?
             .commit_from_memory(&bytes)
             .map_err(|e| corrupt(&e))?;
         let inputs: Vec<String> = entry.inputs.iter().map(|t| t.name.clone()).collect();
@@ -105,7 +111,8 @@ impl Graph {
         outs: &mut [&mut Vec<f32>],
     ) -> Result<(), EngineError> {
         let what = || format!("running {}", self.path.display());
-        let mut values: Vec<(Cow<'_, str>, SessionInputValue<'_>)> = Vec::with_capacity(feeds.len());
+        let mut values: Vec<(Cow<'_, str>, SessionInputValue<'_>)> =
+            Vec::with_capacity(feeds.len());
         for (name, (shape, data)) in self.inputs.iter().zip(feeds) {
             let value: SessionInputValue<'_> = match data {
                 Data::I64(d) => TensorRef::from_array_view((*shape, *d))
@@ -123,7 +130,10 @@ impl Graph {
             .map_err(|e| EngineError::ort(format!("running {}", self.path.display()), e))?;
         for (name, out) in self.outputs.iter().zip(outs.iter_mut()) {
             let value = result.get(name.as_str()).ok_or_else(|| {
-                EngineError::ort(format!("running {}", self.path.display()), format!("no output {name}"))
+                EngineError::ort(
+                    format!("running {}", self.path.display()),
+                    format!("no output {name}"),
+                )
             })?;
             let (_, data) = value
                 .try_extract_tensor::<f32>()

@@ -169,7 +169,12 @@ const NOTE_NAMES: [&str; 12] = [
 
 impl fmt::Display for KeyScale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", NOTE_NAMES[self.tonic as usize % 12], self.scale.name())
+        write!(
+            f,
+            "{}:{}",
+            NOTE_NAMES[self.tonic as usize % 12],
+            self.scale.name()
+        )
     }
 }
 
@@ -183,7 +188,9 @@ impl FromStr for KeyScale {
             .ok_or_else(|| format!("key {s:?} should look like C:major or F#:minor"))?;
         let tonic = tonic.trim();
         let mut chars = tonic.chars();
-        let letter = chars.next().ok_or_else(|| format!("key {s:?} has no tonic"))?;
+        let letter = chars
+            .next()
+            .ok_or_else(|| format!("key {s:?} has no tonic"))?;
         let base: i32 = match letter.to_ascii_uppercase() {
             'C' => 0,
             'D' => 2,
@@ -192,7 +199,11 @@ impl FromStr for KeyScale {
             'G' => 7,
             'A' => 9,
             'B' => 11,
-            _ => return Err(format!("{tonic:?} is not a note name (C, D, E, F, G, A, B)")),
+            _ => {
+                return Err(format!(
+                    "{tonic:?} is not a note name (C, D, E, F, G, A, B)"
+                ))
+            }
         };
         let mut pc = base;
         for c in chars {

@@ -33,6 +33,8 @@ mod tools;
 
 pub use engine::{Engine, EngineConfig};
 pub use error::EngineError;
-pub use job::{KeyScale, Job, Mode, Output, Scale, Tool, MAX_BARS, MAX_TEMPERATURE, MAX_VARIATIONS};
+pub use job::{
+    Job, KeyScale, Mode, Output, Scale, Tool, MAX_BARS, MAX_TEMPERATURE, MAX_VARIATIONS,
+};
 pub use tools::generate::CHAIN_BLEND;
 pub use tools::interpolate::alphas as interpolation_alphas;

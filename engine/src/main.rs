@@ -23,7 +23,11 @@ use cadenza_music::{export_midi, import_midi_file, ExportOptions, ImportOptions}
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "cadenza", version, about = "Magenta-Studio-style MIDI generation: Continue, Generate, Interpolate, Drumify, Groove")]
+#[command(
+    name = "cadenza",
+    version,
+    about = "Magenta-Studio-style MIDI generation: Continue, Generate, Interpolate, Drumify, Groove"
+)]
 struct Cli {
     #[command(subcommand)]
     tool: ToolCmd,
@@ -194,7 +198,10 @@ fn run(cli: Cli) -> Result<(), Fail> {
     let bar = if args.quiet {
         indicatif::ProgressBar::hidden()
     } else {
-        let b = indicatif::ProgressBar::with_draw_target(Some(1000), indicatif::ProgressDrawTarget::stderr());
+        let b = indicatif::ProgressBar::with_draw_target(
+            Some(1000),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
         b.set_style(
             indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {percent:>3}% {elapsed}")
                 .expect("static template")
@@ -204,7 +211,11 @@ fn run(cli: Cli) -> Result<(), Fail> {
         b
     };
     let cancel = AtomicBool::new(false);
-    let result = engine.run(&job, &mut |f| bar.set_position((f * 1000.0) as u64), &cancel);
+    let result = engine.run(
+        &job,
+        &mut |f| bar.set_position((f * 1000.0) as u64),
+        &cancel,
+    );
     bar.finish_and_clear();
     let out = result?;
     for w in &out.warnings {
@@ -222,7 +233,8 @@ fn run(cli: Cli) -> Result<(), Fail> {
     for (i, clip) in out.clips.iter().enumerate() {
         let stem = format!("{}_{:02}", tool.name(), i + 1);
         let mid = args.out.join(format!("{stem}.mid"));
-        let bytes = export_midi(clip, &options).map_err(|e| Fail::Output(format!("{}: {e}", mid.display())))?;
+        let bytes = export_midi(clip, &options)
+            .map_err(|e| Fail::Output(format!("{}: {e}", mid.display())))?;
         write(&mid, &bytes)?;
         if args.png {
             let png = args.out.join(format!("{stem}.png"));
@@ -234,5 +246,6 @@ fn run(cli: Cli) -> Result<(), Fail> {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Fail> {
-    std::fs::write(path, bytes).map_err(|e| Fail::Output(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, bytes)
+        .map_err(|e| Fail::Output(format!("cannot write {}: {e}", path.display())))
 }

@@ -140,27 +140,36 @@ impl Manifest {
     }
 
     pub fn model(&self, name: &str, dir: &Path) -> Result<&ModelEntry, EngineError> {
-        self.models.get(name).ok_or_else(|| EngineError::ModelMissing {
-            model: name.to_string(),
-            detail: format!(
-                "{} lists no {name:?} (installed: {})",
-                dir.join(MANIFEST_FILE).display(),
-                if self.models.is_empty() {
-                    "none".to_string()
-                } else {
-                    self.models.keys().cloned().collect::<Vec<_>>().join(", ")
-                }
-            ),
-        })
+        self.models
+            .get(name)
+            .ok_or_else(|| EngineError::ModelMissing {
+                model: name.to_string(),
+                detail: format!(
+                    "{} lists no {name:?} (installed: {})",
+                    dir.join(MANIFEST_FILE).display(),
+                    if self.models.is_empty() {
+                        "none".to_string()
+                    } else {
+                        self.models.keys().cloned().collect::<Vec<_>>().join(", ")
+                    }
+                ),
+            })
     }
 }
 
 impl ModelEntry {
-    pub fn graph(&self, model: &str, part: &str, manifest_path: &Path) -> Result<&GraphEntry, EngineError> {
-        self.graphs.get(part).ok_or_else(|| EngineError::ManifestInvalid {
-            path: manifest_path.to_path_buf(),
-            reason: format!("model {model:?} has no graph {part:?}"),
-        })
+    pub fn graph(
+        &self,
+        model: &str,
+        part: &str,
+        manifest_path: &Path,
+    ) -> Result<&GraphEntry, EngineError> {
+        self.graphs
+            .get(part)
+            .ok_or_else(|| EngineError::ManifestInvalid {
+                path: manifest_path.to_path_buf(),
+                reason: format!("model {model:?} has no graph {part:?}"),
+            })
     }
 }
 
@@ -196,6 +205,9 @@ mod tests {
         assert_eq!(g.outputs[0].dim(1), Some(90));
         assert!(m.model("drum_rnn", Path::new("models")).is_err());
         assert!(Manifest::parse(&SAMPLE.replace("cadenza-models/1", "x")).is_err());
-        assert!(Manifest::parse(&SAMPLE.replace("\"spec_version\": 1,\n", "\"spec_version\": 9,\n")).is_err());
+        assert!(Manifest::parse(
+            &SAMPLE.replace("\"spec_version\": 1,\n", "\"spec_version\": 9,\n")
+        )
+        .is_err());
     }
 }

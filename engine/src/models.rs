@@ -25,7 +25,11 @@ pub(crate) struct Progress<'a> {
 }
 
 impl<'a> Progress<'a> {
-    pub(crate) fn new(total: usize, report: &'a mut dyn FnMut(f32), cancel: &'a AtomicBool) -> Self {
+    pub(crate) fn new(
+        total: usize,
+        report: &'a mut dyn FnMut(f32),
+        cancel: &'a AtomicBool,
+    ) -> Self {
         Progress {
             total: total.max(1),
             done: 0,
@@ -40,7 +44,7 @@ impl<'a> Progress<'a> {
         if self.cancel.load(Ordering::Relaxed) {
             return Err(EngineError::Cancelled);
         }
-        if self.done == self.total || self.done % 4 == 0 {
+        if self.done == self.total || self.done.is_multiple_of(4) {
             (self.report)((self.done as f32 / self.total as f32).min(1.0));
         }
         Ok(())
@@ -67,7 +71,14 @@ fn need<T>(v: Option<T>, model: &str, field: &str, manifest: &Path) -> Result<T,
 }
 
 /// Checks that `graph` has `n_in` inputs and `n_out` outputs.
-fn arity(g: &GraphEntry, model: &str, part: &str, n_in: usize, n_out: usize, manifest: &Path) -> Result<(), EngineError> {
+fn arity(
+    g: &GraphEntry,
+    model: &str,
+    part: &str,
+    n_in: usize,
+    n_out: usize,
+    manifest: &Path,
+) -> Result<(), EngineError> {
     if g.inputs.len() != n_in || g.outputs.len() != n_out {
         return Err(invalid(
             manifest,
@@ -81,7 +92,13 @@ fn arity(g: &GraphEntry, model: &str, part: &str, n_in: usize, n_out: usize, man
     Ok(())
 }
 
-fn expect_dim(t: &TensorSpec, axis: usize, want: usize, model: &str, manifest: &Path) -> Result<(), EngineError> {
+fn expect_dim(
+    t: &TensorSpec,
+    axis: usize,
+    want: usize,
+    model: &str,
+    manifest: &Path,
+) -> Result<(), EngineError> {
     match t.dim(axis) {
         Some(d) if d == want => Ok(()),
         other => Err(invalid(
@@ -98,7 +115,10 @@ fn kind(entry: &ModelEntry, model: &str, want: &str, manifest: &Path) -> Result<
     if entry.kind != want {
         return Err(invalid(
             manifest,
-            format!("model {model:?} is of kind {:?}, expected {want:?}", entry.kind),
+            format!(
+                "model {model:?} is of kind {:?}, expected {want:?}",
+                entry.kind
+            ),
         ));
     }
     Ok(())
@@ -147,7 +167,13 @@ pub(crate) struct Lm {
 }
 
 impl Lm {
-    pub(crate) fn load(env: &Environment, dir: &Path, manifest: &Path, model: &str, entry: &ModelEntry) -> Result<Lm, EngineError> {
+    pub(crate) fn load(
+        env: &Environment,
+        dir: &Path,
+        manifest: &Path,
+        model: &str,
+        entry: &ModelEntry,
+    ) -> Result<Lm, EngineError> {
         kind(entry, model, "lm", manifest)?;
         let vocab = check_vocab(entry, model, manifest)?;
         let state = need(entry.state.as_ref(), model, "state", manifest)?;
@@ -201,7 +227,12 @@ impl Lm {
         }
         let mut hs = tile_state(&hs, l, h, batch);
         let mut cs = tile_state(&cs, l, h, batch);
-        let mut logits: Vec<f32> = logits.iter().copied().cycle().take(batch * self.vocab).collect();
+        let mut logits: Vec<f32> = logits
+            .iter()
+            .copied()
+            .cycle()
+            .take(batch * self.vocab)
+            .collect();
         let mut tokens = vec![0i64; batch];
         let mut out = vec![Vec::with_capacity(steps); batch];
         let shape_state = [l as i64, batch as i64, h as i64];
@@ -242,12 +273,23 @@ pub(crate) struct Vae {
 }
 
 impl Vae {
-    pub(crate) fn load(env: &Environment, dir: &Path, manifest: &Path, model: &str, entry: &ModelEntry) -> Result<Vae, EngineError> {
+    pub(crate) fn load(
+        env: &Environment,
+        dir: &Path,
+        manifest: &Path,
+        model: &str,
+        entry: &ModelEntry,
+    ) -> Result<Vae, EngineError> {
         kind(entry, model, "vae", manifest)?;
         let vocab = check_vocab(entry, model, manifest)?;
         let steps = need(entry.steps, model, "steps", manifest)?;
         let z_dim = need(entry.z_dim, model, "z_dim", manifest)?;
-        let start_token = need(entry.decoder_start_token, model, "decoder_start_token", manifest)?;
+        let start_token = need(
+            entry.decoder_start_token,
+            model,
+            "decoder_start_token",
+            manifest,
+        )?;
         let state = need(entry.state.as_ref(), model, "state", manifest)?;
         let enc = entry.graph(model, "encoder", manifest)?;
         let init = entry.graph(model, "init", manifest)?;
@@ -260,7 +302,12 @@ impl Vae {
         expect_dim(&init.inputs[0], 1, z_dim, model, manifest)?;
         expect_dim(&dec.inputs[1], 1, z_dim, model, manifest)?;
         expect_dim(&dec.outputs[0], 1, vocab, model, manifest)?;
-        for t in [&dec.inputs[2], &dec.inputs[3], &init.outputs[0], &init.outputs[1]] {
+        for t in [
+            &dec.inputs[2],
+            &dec.inputs[3],
+            &init.outputs[0],
+            &init.outputs[1],
+        ] {
             expect_dim(t, 0, state.layers, model, manifest)?;
             expect_dim(t, 2, state.hidden, model, manifest)?;
         }
@@ -301,7 +348,8 @@ impl Vae {
         let batch = rngs.len();
         let zshape = [batch as i64, self.z_dim as i64];
         let (mut hs, mut cs) = (Vec::new(), Vec::new());
-        self.init.run(&[(&zshape, Data::F32(z))], &mut [&mut hs, &mut cs])?;
+        self.init
+            .run(&[(&zshape, Data::F32(z))], &mut [&mut hs, &mut cs])?;
         let sshape = [self.layers as i64, batch as i64, self.hidden as i64];
         let mut tokens = vec![self.start_token; batch];
         let (mut logits, mut h2, mut c2) = (Vec::new(), Vec::new(), Vec::new());
@@ -360,9 +408,17 @@ impl GrooveNet {
         kind(entry, model, "groove", manifest)?;
         let steps = need(entry.steps, model, "steps", manifest)?;
         let z_dim = need(entry.z_dim, model, "z_dim", manifest)?;
-        let v = need(entry.variants.get(variant), model, &format!("variants.{variant}"), manifest)?;
+        let v = need(
+            entry.variants.get(variant),
+            model,
+            &format!("variants.{variant}"),
+            manifest,
+        )?;
         if v.graphs.len() != 2 {
-            return Err(invalid(manifest, format!("{model}.{variant} should list [encoder, decoder]")));
+            return Err(invalid(
+                manifest,
+                format!("{model}.{variant} should list [encoder, decoder]"),
+            ));
         }
         let enc = entry.graph(model, &v.graphs[0], manifest)?;
         let dec = entry.graph(model, &v.graphs[1], manifest)?;
@@ -389,14 +445,24 @@ impl GrooveNet {
     }
 
     /// `x`: `batch × steps × in_floats`. Returns (mu, sigma), each `batch × z_dim`.
-    pub(crate) fn encode(&mut self, x: &[f32], batch: usize) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
+    pub(crate) fn encode(
+        &mut self,
+        x: &[f32],
+        batch: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
         let (mut mu, mut sigma) = (Vec::new(), Vec::new());
         let shape = [batch as i64, self.steps as i64, self.in_floats as i64];
-        self.encoder.run(&[(&shape, Data::F32(x))], &mut [&mut mu, &mut sigma])?;
+        self.encoder
+            .run(&[(&shape, Data::F32(x))], &mut [&mut mu, &mut sigma])?;
         Ok((mu, sigma))
     }
 
-    pub(crate) fn decode(&mut self, z: &[f32], x: &[f32], batch: usize) -> Result<GrooveOut, EngineError> {
+    pub(crate) fn decode(
+        &mut self,
+        z: &[f32],
+        x: &[f32],
+        batch: usize,
+    ) -> Result<GrooveOut, EngineError> {
         let (mut groove, mut hit_logits) = (Vec::new(), Vec::new());
         let xshape = [batch as i64, self.steps as i64, self.in_floats as i64];
         let zshape = [batch as i64, self.z_dim as i64];

@@ -177,7 +177,13 @@ mod tests {
     #[test]
     fn shift_and_fold() {
         let mut c = Clip::new(1, TimeSignature::FOUR_FOUR, false);
-        c.notes = vec![Note { pitch: 10, velocity: 90, start: 0, end: 120, channel: 0 }];
+        c.notes = vec![Note {
+            pitch: 10,
+            velocity: 90,
+            start: 0,
+            end: 120,
+            channel: 0,
+        }];
         assert_eq!(melody_shift(&[&c]), 12);
         let (f, folded) = shift_fold(&c, 0, 21, 108);
         assert_eq!((f.notes[0].pitch, folded), (22, 1));

@@ -182,7 +182,10 @@ mod tests {
     #[test]
     fn clap_layout_dirs() {
         let d = bundle_dirs(Path::new("/x/y/Cadenza.clap"));
-        assert_eq!(d, vec![PathBuf::from("/x/y"), PathBuf::from("/x/y/Cadenza")]);
+        assert_eq!(
+            d,
+            vec![PathBuf::from("/x/y"), PathBuf::from("/x/y/Cadenza")]
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ impl Pcg32 {
 
     /// One stream per variation (`purpose` separates independent uses within a job).
     pub fn for_variation(seed: u64, purpose: u64, index: usize) -> Pcg32 {
-        Pcg32::new(seed, purpose.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64))
+        Pcg32::new(
+            seed,
+            purpose.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64),
+        )
     }
 
     pub fn next_u32(&mut self) -> u32 {
@@ -77,7 +80,12 @@ pub fn sample_rows(
     }
 }
 
-fn sample_one(logits: &[f32], temperature: f32, allowed: Option<&[bool]>, rng: &mut Pcg32) -> usize {
+fn sample_one(
+    logits: &[f32],
+    temperature: f32,
+    allowed: Option<&[bool]>,
+    rng: &mut Pcg32,
+) -> usize {
     let ok = |i: usize| allowed.is_none_or(|a| a[i]) && !logits[i].is_nan();
     let mut best = usize::MAX;
     let mut max = f32::NEG_INFINITY;
@@ -136,11 +144,21 @@ pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     let na = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
     let nb = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
     let t = t as f64;
-    let lerp = || a.iter().zip(b).map(|(x, y)| ((1.0 - t) * *x as f64 + t * *y as f64) as f32).collect();
+    let lerp = || {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| ((1.0 - t) * *x as f64 + t * *y as f64) as f32)
+            .collect()
+    };
     if na < 1e-8 || nb < 1e-8 {
         return lerp();
     }
-    let dot = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum::<f64>() / (na * nb);
+    let dot = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| *x as f64 * *y as f64)
+        .sum::<f64>()
+        / (na * nb);
     let omega = dot.clamp(-1.0, 1.0).acos();
     let so = omega.sin();
     if so.abs() < 1e-6 {
@@ -148,7 +166,10 @@ pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     }
     let ka = ((1.0 - t) * omega).sin() / so;
     let kb = (t * omega).sin() / so;
-    a.iter().zip(b).map(|(x, y)| (ka * *x as f64 + kb * *y as f64) as f32).collect()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (ka * *x as f64 + kb * *y as f64) as f32)
+        .collect()
 }
 
 /// Shannon entropy (bits) of a histogram.
@@ -173,9 +194,24 @@ mod tests {
 
     #[test]
     fn pcg_is_reproducible_and_streams_differ() {
-        let a: Vec<u32> = (0..4).map({ let mut r = Pcg32::new(7, 1); move |_| r.next_u32() }).collect();
-        let b: Vec<u32> = (0..4).map({ let mut r = Pcg32::new(7, 1); move |_| r.next_u32() }).collect();
-        let c: Vec<u32> = (0..4).map({ let mut r = Pcg32::new(7, 2); move |_| r.next_u32() }).collect();
+        let a: Vec<u32> = (0..4)
+            .map({
+                let mut r = Pcg32::new(7, 1);
+                move |_| r.next_u32()
+            })
+            .collect();
+        let b: Vec<u32> = (0..4)
+            .map({
+                let mut r = Pcg32::new(7, 1);
+                move |_| r.next_u32()
+            })
+            .collect();
+        let c: Vec<u32> = (0..4)
+            .map({
+                let mut r = Pcg32::new(7, 2);
+                move |_| r.next_u32()
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
         let mut r = Pcg32::new(1, 0);
@@ -183,7 +219,10 @@ mod tests {
         let xs: Vec<f64> = (0..n).map(|_| r.next_normal()).collect();
         let mean = xs.iter().sum::<f64>() / n as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
     }
 
     #[test]

@@ -30,14 +30,30 @@ fn continue_writes_one_mid_and_png_per_variation() {
     let o = cadenza()
         .args(["continue", "--input"])
         .arg(&input)
-        .args(["--variations", "3", "--bars", "2", "--temperature", "0.9", "--seed", "4", "--key", "C:major", "--png", "-q", "--out"])
+        .args([
+            "--variations",
+            "3",
+            "--bars",
+            "2",
+            "--temperature",
+            "0.9",
+            "--seed",
+            "4",
+            "--key",
+            "C:major",
+            "--png",
+            "-q",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for i in 1..=3 {
         let mid = out.join(format!("continue_{i:02}.mid"));
-        let clip = import_midi_file(&mid, &ImportOptions::default()).unwrap().clip;
+        let clip = import_midi_file(&mid, &ImportOptions::default())
+            .unwrap()
+            .clip;
         assert_eq!(clip.bars, 4);
         let png = std::fs::read(out.join(format!("continue_{i:02}.png"))).unwrap();
         assert_eq!(&png[1..4], b"PNG");
@@ -50,17 +66,32 @@ fn exit_codes_and_messages() {
     // Not a MIDI file: input error (3).
     let bad = dir.join("bad.mid");
     std::fs::write(&bad, b"hello").unwrap();
-    let o = cadenza().args(["continue", "-q", "--input"]).arg(&bad).arg("--out").arg(dir.join("o")).output().unwrap();
+    let o = cadenza()
+        .args(["continue", "-q", "--input"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(dir.join("o"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3));
     let msg = String::from_utf8_lossy(&o.stderr);
     assert!(msg.contains("bad.mid") && msg.contains("MIDI"), "{msg}");
 
     // 3/4: input error naming the meter.
     let mut waltz = melody_a();
-    waltz.time_signature = TimeSignature { numerator: 3, denominator: 4 };
+    waltz.time_signature = TimeSignature {
+        numerator: 3,
+        denominator: 4,
+    };
     let w = dir.join("waltz.mid");
     write_mid(&w, &waltz);
-    let o = cadenza().args(["continue", "-q", "--input"]).arg(&w).arg("--out").arg(dir.join("o")).output().unwrap();
+    let o = cadenza()
+        .args(["continue", "-q", "--input"])
+        .arg(&w)
+        .arg("--out")
+        .arg(dir.join("o"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("3/4"));
 
@@ -79,9 +110,18 @@ fn exit_codes_and_messages() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("ONNX Runtime was not found"));
 
     // Bad arguments: clap's usage error (2).
-    let o = cadenza().args(["continue", "--key", "H:major", "--out", "x"]).output().unwrap();
+    let o = cadenza()
+        .args(["continue", "--key", "H:major", "--out", "x"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    let o = cadenza().args(["continue", "--variations", "40", "-q", "--input"]).arg(&good).arg("--out").arg(dir.join("o")).output().unwrap();
+    let o = cadenza()
+        .args(["continue", "--variations", "40", "-q", "--input"])
+        .arg(&good)
+        .arg("--out")
+        .arg(dir.join("o"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("variations"));
 }

@@ -95,7 +95,13 @@ pub fn render(clip: &Clip, path: &Path) -> Result<(), String> {
         let x1 = (MARGIN + n.end * STEP_PX / TICKS_PER_STEP).max(x0 + 2);
         let y = MARGIN + (hi.saturating_sub(n.pitch)) as u32 * ROW_PX;
         c.rect(x0, y, x1, y + ROW_PX - 1, [30, 30, 30]);
-        c.rect(x0 + 1, y + 1, x1.saturating_sub(1).max(x0 + 1), y + ROW_PX - 2, colour(n.velocity));
+        c.rect(
+            x0 + 1,
+            y + 1,
+            x1.saturating_sub(1).max(x0 + 1),
+            y + ROW_PX - 2,
+            colour(n.velocity),
+        );
     }
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);

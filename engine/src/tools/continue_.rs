@@ -25,9 +25,15 @@ pub(crate) fn run(
     let (tokens, shift) = match job.mode {
         Mode::Melody => {
             let shift = prepare::melody_shift(&[input]);
-            (prepare::melody_tokens(input, shift, "the input", &mut warnings)?, shift)
+            (
+                prepare::melody_tokens(input, shift, "the input", &mut warnings)?,
+                shift,
+            )
         }
-        Mode::Drums => (prepare::drum_tokens(input, &map, "the input", &mut warnings)?, 0),
+        Mode::Drums => (
+            prepare::drum_tokens(input, &map, "the input", &mut warnings)?,
+            0,
+        ),
     };
     if job.mode == Mode::Drums && tokens.iter().all(|&t| t == 0) {
         return Err(EngineError::EmptyInput(
@@ -43,7 +49,14 @@ pub(crate) fn run(
     };
     let mut rngs = rngs(job.seed, purpose::CONTINUE, job.variations);
     let mut progress = Progress::new(primer.len() + steps, report, cancel);
-    let seqs = lm.continue_batch(primer, steps, job.temperature, mask.as_deref(), &mut rngs, &mut progress)?;
+    let seqs = lm.continue_batch(
+        primer,
+        steps,
+        job.temperature,
+        mask.as_deref(),
+        &mut rngs,
+        &mut progress,
+    )?;
 
     let boundary = input.length_ticks();
     let channel = input.notes.first().map_or(0, |n| n.channel);

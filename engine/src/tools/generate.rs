@@ -46,11 +46,22 @@ pub(crate) fn run(
     while done < total {
         if done > 0 {
             let fresh = sample_z(&mut zrng, vae.z_dim);
-            zs = zs.iter().zip(&fresh).map(|(a, b)| slerp(a, b, CHAIN_BLEND)).collect();
+            zs = zs
+                .iter()
+                .zip(&fresh)
+                .map(|(a, b)| slerp(a, b, CHAIN_BLEND))
+                .collect();
         }
         let steps = (total - done).min(vae.steps);
         let flat: Vec<f32> = zs.iter().flatten().copied().collect();
-        let out = vae.decode(&flat, steps, job.temperature, mask.as_deref(), &mut drng, &mut progress)?;
+        let out = vae.decode(
+            &flat,
+            steps,
+            job.temperature,
+            mask.as_deref(),
+            &mut drng,
+            &mut progress,
+        )?;
         for (s, o) in seqs.iter_mut().zip(out) {
             s.extend(o);
         }

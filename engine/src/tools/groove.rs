@@ -72,7 +72,11 @@ pub(crate) fn run(
     } else {
         let full = encode_groove_quantized(&q, &map);
         prepare::warn_unmapped(full.dropped.unmapped, "the input", &mut warnings);
-        if full.rows.iter().all(|r| r.iter().step_by(3).all(|&h| h == 0.0)) {
+        if full
+            .rows
+            .iter()
+            .all(|r| r.iter().step_by(3).all(|&h| h == 0.0))
+        {
             return Err(EngineError::EmptyInput(
                 "the input has no notes the drum map knows (kick, snare, hats, toms, cymbals)"
                     .into(),
@@ -96,7 +100,10 @@ pub(crate) fn run(
     if x.len() != nw * w * f {
         return Err(EngineError::ort(
             "preparing the groove input",
-            format!("{} floats per step in the encoding, the model wants {f}", x.len() / (nw * w)),
+            format!(
+                "{} floats per step in the encoding, the model wants {f}",
+                x.len() / (nw * w)
+            ),
         ));
     }
     let mut progress = Progress::new(2, report, cancel);
@@ -113,9 +120,9 @@ pub(crate) fn run(
     for r in zrng.iter_mut() {
         let eps: Vec<f32> = (0..zd).map(|_| r.next_normal() as f32).collect();
         for k in 0..nw {
-            for d in 0..zd {
-                let i = k * zd + d;
-                z.push(mu[i] + job.temperature * sigma[i] * eps[d]);
+            let (m, sd) = (&mu[k * zd..(k + 1) * zd], &sigma[k * zd..(k + 1) * zd]);
+            for ((m, s), e) in m.iter().zip(sd).zip(&eps) {
+                z.push(m + job.temperature * s * e);
             }
         }
         xb.extend_from_slice(&x);

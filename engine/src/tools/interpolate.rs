@@ -77,7 +77,14 @@ pub(crate) fn run(
     };
     let mut rngs = rngs(job.seed, purpose::INTERPOLATE, alphas.len());
     let mut progress = Progress::new(vae.steps, report, cancel);
-    let seqs = vae.decode(&z, vae.steps, job.temperature, mask.as_deref(), &mut rngs, &mut progress)?;
+    let seqs = vae.decode(
+        &z,
+        vae.steps,
+        job.temperature,
+        mask.as_deref(),
+        &mut rngs,
+        &mut progress,
+    )?;
     let clips = seqs
         .iter()
         .map(|s| {

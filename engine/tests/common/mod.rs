@@ -45,11 +45,15 @@ pub fn engine_with(model: &str) -> Engine {
 pub fn run(engine: &mut Engine, job: &Job) -> Result<Output, EngineError> {
     let cancel = AtomicBool::new(false);
     let mut last = 0.0f32;
-    let result = engine.run(job, &mut |f| {
-        assert!((0.0..=1.0).contains(&f), "progress {f}");
-        assert!(f + 1e-6 >= last, "progress went back from {last} to {f}");
-        last = f;
-    }, &cancel);
+    let result = engine.run(
+        job,
+        &mut |f| {
+            assert!((0.0..=1.0).contains(&f), "progress {f}");
+            assert!(f + 1e-6 >= last, "progress went back from {last} to {f}");
+            last = f;
+        },
+        &cancel,
+    );
     if result.is_ok() {
         assert_eq!(last, 1.0, "progress must end at 1");
     }
@@ -68,7 +72,9 @@ pub fn note(pitch: u8, start_step: u32, len_steps: u32) -> Note {
 
 /// A 2-bar C-major melody (eighth notes).
 pub fn melody_a() -> Clip {
-    let pitches = [60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 67, 64, 60, 60];
+    let pitches = [
+        60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 67, 64, 60, 60,
+    ];
     let mut c = Clip::new(2, TimeSignature::FOUR_FOUR, false);
     c.notes = pitches
         .iter()
@@ -94,7 +100,15 @@ pub fn melody_b() -> Clip {
 pub fn drums_a() -> Clip {
     let mut c = Clip::new(4, TimeSignature::FOUR_FOUR, true);
     for step in 0..64u32 {
-        let mut hit = |p: u8| c.notes.push(Note { pitch: p, velocity: 100, start: step * 120, end: step * 120 + 60, channel: 9 });
+        let mut hit = |p: u8| {
+            c.notes.push(Note {
+                pitch: p,
+                velocity: 100,
+                start: step * 120,
+                end: step * 120 + 60,
+                channel: 9,
+            })
+        };
         if step % 2 == 0 {
             hit(42);
         }
@@ -114,7 +128,13 @@ pub fn drums_b() -> Clip {
     let mut c = Clip::new(4, TimeSignature::FOUR_FOUR, true);
     for step in (0..64u32).step_by(3) {
         let p = if step % 2 == 0 { 51 } else { 45 };
-        c.notes.push(Note { pitch: p, velocity: 80, start: step * 120, end: step * 120 + 60, channel: 9 });
+        c.notes.push(Note {
+            pitch: p,
+            velocity: 80,
+            start: step * 120,
+            end: step * 120 + 60,
+            channel: 9,
+        });
     }
     c.sort();
     c
@@ -154,12 +174,15 @@ pub fn entropy<T: Ord + Copy>(tokens: impl IntoIterator<Item = T>) -> f64 {
 
 pub fn drum_output_pitches() -> Vec<u8> {
     let map = cadenza_music::DrumMap::default();
-    (0..cadenza_music::spec::DRUM_CLASSES).map(|c| map.output_pitch(c)).collect()
+    (0..cadenza_music::spec::DRUM_CLASSES)
+        .map(|c| map.output_pitch(c))
+        .collect()
 }
 
 /// A scratch folder under the system temp dir.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cadenza-engine-test-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("cadenza-engine-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
