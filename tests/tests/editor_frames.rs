@@ -97,6 +97,7 @@ fn panel_keeps_drawing_while_16_variations_generate() {
     let mut progress_seen = Vec::new();
     let mut worst_gap = Duration::ZERO;
     let mut last = Instant::now();
+    let mut kept = None;
     loop {
         let frame = ui.frame();
         busy.push(frame);
@@ -107,16 +108,15 @@ fn panel_keeps_drawing_while_16_variations_generate() {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(60), "generation never finished");
-        // Half-way, take a picture of the progress bar.
-        if busy.len() == 40 {
-            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/editor-artifacts");
-            ui.screenshot(&dir.join("generating-progress.png")).unwrap();
-            // The software rendering is the test's, not the panel's: not a gap.
-            last = Instant::now();
+        // A third of the way, keep the frame for a picture of the progress bar (rendered after).
+        if kept.is_none() && fixture.shared.progress.get() > 0.3 {
+            kept = Some(ui.keep());
         }
         std::thread::sleep(Duration::from_millis(16).saturating_sub(frame));
     }
     let generation = started.elapsed();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/editor-artifacts");
+    kept.expect("a frame during generation").screenshot(&dir.join("generating-progress.png")).unwrap();
     assert_eq!(ui.panel.activity, Activity::Done { variations: 16 });
     ui.frames(2);
     assert_eq!(ui.panel.results_len(), 16, "all 16 results shown");
@@ -130,7 +130,6 @@ fn panel_keeps_drawing_while_16_variations_generate() {
         worst_gap.as_secs_f64() * 1000.0
     );
     println!("{report}");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/editor-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("frame-times.txt"), &report).unwrap();
 

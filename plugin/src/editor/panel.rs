@@ -137,6 +137,8 @@ pub struct Panel {
     int_gesture: Option<&'static str>,
     drag_starter: DragStarter,
     /// The OS drag in progress (its outcome arrives when the user lets go).
+    /// The keyboard moved the selection: bring its card into view.
+    scroll_to_selected: bool,
     drag_in_flight: Option<(std::thread::JoinHandle<Result<super::xdnd::Outcome, String>>, String)>,
     /// The temperature the slider showed in the last frame (tests read it).
     pub shown_temperature: f32,
@@ -168,6 +170,7 @@ impl Panel {
             int_gesture: None,
             drag_starter: platform_drag_starter(),
             drag_in_flight: None,
+            scroll_to_selected: false,
             shown_temperature: f32::NAN,
             widget_rects: Vec::new(),
             export_bpm: 120.0,
@@ -692,6 +695,7 @@ impl Panel {
         };
         if let Some(index) = target {
             self.select(index);
+            self.scroll_to_selected = true;
         }
     }
 
@@ -757,6 +761,9 @@ impl Panel {
                 for index in 0..self.results.len() {
                     let (card, _) = ui.allocate_exact_size(card_size, Sense::hover());
                     let selected = self.selected == Some(index);
+                    if selected && std::mem::take(&mut self.scroll_to_selected) {
+                        ui.scroll_to_rect(card, None);
+                    }
                     self.card(ui, card, index, selected, &mut clicked, &mut use_as, &mut drag, &mut toggle_fav);
                 }
             });

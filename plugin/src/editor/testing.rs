@@ -87,6 +87,7 @@ pub struct Headless {
     start: Instant,
 }
 
+#[derive(Clone)]
 struct Texture {
     size: [usize; 2],
     pixels: Vec<Color32>,
@@ -233,9 +234,35 @@ impl Headless {
         self.frame();
     }
 
+    /// A copy of the last frame, to render later (rendering is slow; keeping is cheap).
+    pub fn keep(&self) -> KeptFrame {
+        let (primitives, ppp) = self.last.clone().expect("run a frame first");
+        KeptFrame { primitives, ppp, size: self.size, textures: self.textures.clone() }
+    }
+
     /// Renders the last frame to RGBA pixels (physical size).
     pub fn render(&self) -> (u32, u32, Vec<u8>) {
-        let (primitives, ppp) = self.last.as_ref().expect("run a frame first");
+        self.keep().render()
+    }
+
+    /// Renders the last frame and writes it as a PNG.
+    pub fn screenshot(&self, path: &Path) -> std::io::Result<()> {
+        self.keep().screenshot(path)
+    }
+}
+
+/// One frame's meshes and textures, renderable without the context.
+pub struct KeptFrame {
+    primitives: Vec<ClippedPrimitive>,
+    ppp: f32,
+    size: Vec2,
+    textures: HashMap<TextureId, Texture>,
+}
+
+impl KeptFrame {
+    /// Renders the frame to RGBA pixels (physical size) with the software rasterizer.
+    pub fn render(&self) -> (u32, u32, Vec<u8>) {
+        let (primitives, ppp) = (&self.primitives, &self.ppp);
         let width = (self.size.x * ppp).round() as usize;
         let height = (self.size.y * ppp).round() as usize;
         let mut canvas = vec![[0.0f32; 4]; width * height];
@@ -271,7 +298,7 @@ impl Headless {
         (width as u32, height as u32, bytes)
     }
 
-    /// Renders the last frame and writes it as a PNG.
+    /// Renders the frame and writes it as a PNG.
     pub fn screenshot(&self, path: &Path) -> std::io::Result<()> {
         let (w, h, rgba) = self.render();
         write_png(path, w, h, &rgba)
