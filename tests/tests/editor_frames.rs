@@ -164,5 +164,6 @@ fn cancel_stops_the_job_and_says_so() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(ui.panel.activity, Activity::Cancelled);
+    assert!(!fixture.shared.cancel.load(Ordering::Acquire), "the cancel flag is lowered once the job ended");
     assert_eq!(ui.panel.results_len(), 0);
 }

@@ -104,8 +104,15 @@ impl Shown {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Activity {
     Idle,
-    Running { id: u64, since: Instant },
-    Done { variations: usize },
+    /// `started`: the engine confirmed it picked the job up.
+    Running {
+        id: u64,
+        since: Instant,
+        started: bool,
+    },
+    Done {
+        variations: usize,
+    },
     Failed(String),
     Cancelled,
 }
@@ -139,6 +146,8 @@ pub struct Panel {
     /// The OS drag in progress (its outcome arrives when the user lets go).
     /// The keyboard moved the selection: bring its card into view.
     scroll_to_selected: bool,
+    /// The user pressed Cancel for the running job.
+    cancel_requested: bool,
     drag_in_flight: Option<(std::thread::JoinHandle<Result<super::xdnd::Outcome, String>>, String)>,
     /// The temperature the slider showed in the last frame (tests read it).
     pub shown_temperature: f32,
@@ -170,6 +179,7 @@ impl Panel {
             int_gesture: None,
             drag_starter: platform_drag_starter(),
             drag_in_flight: None,
+            cancel_requested: false,
             scroll_to_selected: false,
             shown_temperature: f32::NAN,
             widget_rects: Vec::new(),
@@ -223,16 +233,17 @@ impl Panel {
     fn poll_engine(&mut self) {
         while let Some(event) = self.shared.events.pop() {
             match event {
-                EngineEvent::Started { id } => self.activity = Activity::Running { id, since: Instant::now() },
+                EngineEvent::Started { id } => {
+                    self.activity = Activity::Running { id, since: Instant::now(), started: true }
+                }
                 EngineEvent::Finished { variations, .. } => {
                     self.activity = Activity::Done { variations };
+                    self.clear_cancel();
                 }
                 EngineEvent::Failed { error, .. } => {
-                    self.activity = if self.shared.cancel.load(std::sync::atomic::Ordering::Acquire) {
-                        Activity::Cancelled
-                    } else {
-                        Activity::Failed(error.to_string())
-                    };
+                    self.activity =
+                        if self.cancel_requested { Activity::Cancelled } else { Activity::Failed(error.to_string()) };
+                    self.clear_cancel();
                 }
             }
         }
@@ -277,6 +288,19 @@ impl Panel {
                 Err(mpsc::TryRecvError::Disconnected) => self.loading = None,
             }
         }
+    }
+
+    /// Our cancel request ended with the job: lower the flag so later jobs (also the audio
+    /// thread's) are not cancelled by it.
+    fn clear_cancel(&mut self) {
+        if std::mem::take(&mut self.cancel_requested) {
+            self.shared.cancel.store(false, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    fn request_cancel(&mut self) {
+        self.cancel_requested = true;
+        self.shared.cancel.store(true, std::sync::atomic::Ordering::Release);
     }
 
     fn say(&mut self, text: impl Into<String>, ok: bool) {
@@ -461,7 +485,7 @@ impl Panel {
                 let cancel = ui.button("Cancel").on_hover_text("Stop the engine's current job");
                 self.note_rect("cancel", cancel.rect);
                 if cancel.clicked() {
-                    self.shared.cancel.store(true, std::sync::atomic::Ordering::Release);
+                    self.request_cancel();
                 }
             }
         });
@@ -491,7 +515,7 @@ impl Panel {
             Some(id) => {
                 self.last_submitted = Some(id);
                 // Shown as running at once; the engine's Started event confirms it.
-                self.activity = Activity::Running { id, since: Instant::now() };
+                self.activity = Activity::Running { id, since: Instant::now(), started: false };
             }
             None => self.say("The engine's queue is full; try again in a moment", false),
         }
@@ -940,17 +964,25 @@ impl Panel {
     fn status_bar(&mut self, ui: &mut Ui) {
         let activity = self.activity.clone();
         ui.horizontal(|ui| match &activity {
-            Activity::Running { since, .. } => {
+            Activity::Running { since, started, .. } => {
                 let progress = self.shared.progress.get();
                 let bar = ui
                     .add(egui::ProgressBar::new(progress).desired_width(260.0).show_percentage().animate(true))
                     .on_hover_text("The engine is generating; the panel stays usable");
                 self.note_rect("progress", bar.rect);
-                ui.label(format!("Generating… {:.1} s", since.elapsed().as_secs_f32()));
+                if !started && since.elapsed() > Duration::from_secs(3) {
+                    ui.label(
+                        RichText::new("Waiting for the engine — is the plugin active in the host?")
+                            .color(palette::ERROR),
+                    )
+                    .on_hover_text("The engine thread starts when the host activates the plugin (e.g. starts audio)");
+                } else {
+                    ui.label(format!("Generating… {:.1} s", since.elapsed().as_secs_f32()));
+                }
                 let cancel = ui.button("Cancel").on_hover_text("Stop the engine's current job");
                 self.note_rect("cancel_status", cancel.rect);
                 if cancel.clicked() {
-                    self.shared.cancel.store(true, std::sync::atomic::Ordering::Release);
+                    self.request_cancel();
                 }
             }
             Activity::Failed(error) => {
