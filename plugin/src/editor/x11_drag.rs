@@ -40,6 +40,7 @@ pub struct Atoms {
     pub xdnd_finished: Atom,
     pub xdnd_action_copy: Atom,
     pub xdnd_type_list: Atom,
+    pub xdnd_proxy: Atom,
     pub uri_list: Atom,
     pub text_plain: Atom,
     pub targets: Atom,
@@ -65,6 +66,7 @@ impl Atoms {
             xdnd_finished: get("XdndFinished")?,
             xdnd_action_copy: get("XdndActionCopy")?,
             xdnd_type_list: get("XdndTypeList")?,
+            xdnd_proxy: get("XdndProxy")?,
             uri_list: get("text/uri-list")?,
             text_plain: get("text/plain")?,
             targets: get("TARGETS")?,
@@ -96,6 +98,8 @@ pub fn run_drag(path: &Path, display: Option<&str>) -> Result<Outcome, String> {
     // When the target last answered (or the drag last changed target).
     let mut last_answer = Instant::now();
     let mut last_position = None;
+    // Where each target's messages go (its XdndProxy, or itself).
+    let mut proxies = std::collections::HashMap::new();
     let outcome = loop {
         // Answers from the target and requests for the data.
         while let Some(event) = conn.poll_for_event().map_err(|e| err(&e))? {
@@ -103,7 +107,7 @@ pub fn run_drag(path: &Path, display: Option<&str>) -> Result<Outcome, String> {
                 Event::ClientMessage(msg) if msg.type_ == atoms.xdnd_status => {
                     let data = msg.data.as_data32();
                     for o in drag.handle(Input::Status { window: data[0], accept: data[1] & 1 == 1 }) {
-                        send(&conn, &atoms, source, o)?;
+                        send(&conn, &atoms, source, o, |w| proxies.get(&w).copied().unwrap_or(w))?;
                     }
                     last_answer = Instant::now();
                 }
@@ -124,7 +128,11 @@ pub fn run_drag(path: &Path, display: Option<&str>) -> Result<Outcome, String> {
         } else {
             let pointer = conn.query_pointer(root).map_err(|e| err(&e))?.reply().map_err(|e| err(&e))?;
             if pointer.mask.contains(KeyButMask::BUTTON1) {
-                let target = find_target(&conn, &atoms, root)?;
+                let found = find_target_and_proxy(&conn, &atoms, root)?;
+                if let Some((window, _, dest)) = found {
+                    proxies.insert(window, dest);
+                }
+                let target = found.map(|(window, version, _)| (window, version));
                 let position = (target, pointer.root_x, pointer.root_y);
                 // Only motion (or a new window under the pointer) is news to the target.
                 (last_position != Some(position)).then(|| {
@@ -138,7 +146,7 @@ pub fn run_drag(path: &Path, display: Option<&str>) -> Result<Outcome, String> {
         if let Some(input) = input {
             let (was_awaiting, was_over) = (drag.awaiting_answer(), drag.target());
             for o in drag.handle(input) {
-                send(&conn, &atoms, source, o)?;
+                send(&conn, &atoms, source, o, |w| proxies.get(&w).copied().unwrap_or(w))?;
             }
             // The clock for the target's answer starts when we start waiting for one.
             if drag.awaiting_answer() && (!was_awaiting || drag.target() != was_over) {
@@ -154,8 +162,18 @@ pub fn run_drag(path: &Path, display: Option<&str>) -> Result<Outcome, String> {
 }
 
 /// The XDND-aware window under the pointer and its version: descends from the root through the
-/// windows under the pointer and takes the first one with `XdndAware`.
+/// windows under the pointer and takes the first one with `XdndAware` (or with a valid
+/// `XdndProxy` whose proxy is aware).
 pub fn find_target(conn: &impl Connection, atoms: &Atoms, root: Window) -> Result<Option<(Window, u8)>, String> {
+    Ok(find_target_and_proxy(conn, atoms, root)?.map(|(window, version, _)| (window, version)))
+}
+
+/// [`find_target`] plus where its messages go (the proxy, or the window itself).
+pub fn find_target_and_proxy(
+    conn: &impl Connection,
+    atoms: &Atoms,
+    root: Window,
+) -> Result<Option<(Window, u8, Window)>, String> {
     let mut window = root;
     for _ in 0..16 {
         let reply = conn.query_pointer(window).map_err(|e| e.to_string())?.reply().map_err(|e| e.to_string())?;
@@ -163,19 +181,35 @@ pub fn find_target(conn: &impl Connection, atoms: &Atoms, root: Window) -> Resul
             return Ok(None);
         }
         window = reply.child;
-        let aware = conn
-            .get_property(false, window, atoms.xdnd_aware, AtomEnum::ATOM, 0, 1)
-            .map_err(|e| e.to_string())?
-            .reply()
-            .map_err(|e| e.to_string())?;
-        if let Some(version) = aware.value32().and_then(|mut v| v.next()) {
-            return Ok(Some((window, version.min(255) as u8)));
+        // XdndProxy counts only if the proxy's own XdndProxy points to itself.
+        let proxy = first_u32(conn, window, atoms.xdnd_proxy, AtomEnum::WINDOW.into())?
+            .filter(|&p| first_u32(conn, p, atoms.xdnd_proxy, AtomEnum::WINDOW.into()).ok().flatten() == Some(p));
+        let dest = proxy.unwrap_or(window);
+        if let Some(version) = first_u32(conn, dest, atoms.xdnd_aware, AtomEnum::ATOM.into())? {
+            return Ok(Some((window, version.min(255) as u8, dest)));
         }
     }
     Ok(None)
 }
 
-fn send(conn: &impl Connection, atoms: &Atoms, source: Window, output: Output) -> Result<(), String> {
+fn first_u32(conn: &impl Connection, window: Window, property: Atom, kind: Atom) -> Result<Option<u32>, String> {
+    let reply = match conn.get_property(false, window, property, kind, 0, 1).map_err(|e| e.to_string())?.reply() {
+        Ok(reply) => reply,
+        // The window may vanish between the query and the read.
+        Err(x11rb::errors::ReplyError::X11Error(_)) => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    Ok(reply.value32().and_then(|mut v| v.next()))
+}
+
+/// Sends one protocol message; `dest` is where messages for the target go (its proxy, if any).
+fn send(
+    conn: &impl Connection,
+    atoms: &Atoms,
+    source: Window,
+    output: Output,
+    dest: impl Fn(Window) -> Window,
+) -> Result<(), String> {
     let (window, kind, data) = match output {
         Output::Enter { window, version } => {
             (window, atoms.xdnd_enter, [source, (version as u32) << 24, atoms.uri_list, atoms.text_plain, 0])
@@ -189,7 +223,7 @@ fn send(conn: &impl Connection, atoms: &Atoms, source: Window, output: Output) -
         Output::Drop { window, time } => (window, atoms.xdnd_drop, [source, 0, time, 0, 0]),
     };
     let event = ClientMessageEvent::new(32, window, kind, data);
-    conn.send_event(false, window, EventMask::NO_EVENT, event).map_err(|e| e.to_string())?;
+    conn.send_event(false, dest(window), EventMask::NO_EVENT, event).map_err(|e| e.to_string())?;
     conn.flush().map_err(|e| e.to_string())?;
     Ok(())
 }
