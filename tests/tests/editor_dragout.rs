@@ -110,6 +110,32 @@ fn dragging_a_result_drops_a_midi_file_on_an_xdnd_target() {
 }
 
 #[test]
+fn a_target_behind_an_xdnd_proxy_gets_the_drop() {
+    let Some(server) = xvfb() else { return };
+    let display = server.display.clone();
+    let target = XdndTarget::with_proxy(&display, 400, 100, 200, 200).unwrap();
+    let target_window = target.window;
+    let target_thread = std::thread::spawn(move || target.run(Duration::from_secs(20)));
+    let pointer = FakePointer::new(&display).unwrap();
+    pointer.move_to(10, 10).unwrap();
+    pointer.button(true).unwrap();
+    let path = std::env::temp_dir().join("cadenza proxy test.mid");
+    let handle = std::thread::spawn({
+        let (display, path) = (display.clone(), path.clone());
+        move || x11_drag::run_drag(&path, Some(&display))
+    });
+    for i in 0..=10 {
+        pointer.move_to(10 + i * 45, 10 + i * 18).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    pointer.button(false).unwrap();
+    let received = target_thread.join().unwrap().expect("the proxied target got the drop");
+    assert_eq!(handle.join().unwrap().unwrap(), Outcome::Dropped { window: target_window, confirmed: true });
+    assert_eq!(paths_from_uri_list(received.uri_list.as_deref().unwrap()), vec![path]);
+}
+
+#[test]
 fn released_outside_any_target_the_drag_is_cancelled() {
     let Some(server) = xvfb() else { return };
     let display = server.display.clone();

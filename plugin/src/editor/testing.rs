@@ -427,6 +427,16 @@ mod xdnd_target {
     impl XdndTarget {
         /// Creates and maps the window at (`x`, `y`) with size `w`×`h` on `display`.
         pub fn new(display: &str, x: i16, y: i16, w: u16, h: u16) -> Result<Self, String> {
+            Self::create(display, x, y, w, h, false)
+        }
+
+        /// Like [`XdndTarget::new`], but the window delegates XDND to an unmapped proxy window
+        /// (`XdndProxy`), as embedding toolkits do.
+        pub fn with_proxy(display: &str, x: i16, y: i16, w: u16, h: u16) -> Result<Self, String> {
+            Self::create(display, x, y, w, h, true)
+        }
+
+        fn create(display: &str, x: i16, y: i16, w: u16, h: u16, proxied: bool) -> Result<Self, String> {
             let (conn, screen) = x11rb::connect(Some(display)).map_err(|e| e.to_string())?;
             let root = conn.setup().roots[screen].root;
             let atoms = Atoms::intern(&conn)?;
@@ -448,7 +458,31 @@ mod xdnd_target {
                 &aux,
             )
             .map_err(|e| e.to_string())?;
-            conn.change_property32(PropMode::REPLACE, window, atoms.xdnd_aware, AtomEnum::ATOM, &[VERSION as u32])
+            let aware = if proxied {
+                let proxy = conn.generate_id().map_err(|e| e.to_string())?;
+                conn.create_window(
+                    0,
+                    proxy,
+                    root,
+                    -10,
+                    -10,
+                    1,
+                    1,
+                    0,
+                    WindowClass::INPUT_ONLY,
+                    0,
+                    &CreateWindowAux::new(),
+                )
+                .map_err(|e| e.to_string())?;
+                for on in [window, proxy] {
+                    conn.change_property32(PropMode::REPLACE, on, atoms.xdnd_proxy, AtomEnum::WINDOW, &[proxy])
+                        .map_err(|e| e.to_string())?;
+                }
+                proxy
+            } else {
+                window
+            };
+            conn.change_property32(PropMode::REPLACE, aware, atoms.xdnd_aware, AtomEnum::ATOM, &[VERSION as u32])
                 .map_err(|e| e.to_string())?;
             conn.map_window(window).map_err(|e| e.to_string())?;
             conn.sync().map_err(|e| e.to_string())?;
