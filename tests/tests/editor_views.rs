@@ -202,3 +202,26 @@ fn loading_a_midi_file_fills_the_slot() {
     }
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn playback_section_drives_the_host_parameters() {
+    let fixture = fixture_for(Tool::Groove);
+    let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+    ui.frames(3);
+    assert!(!fixture.params.preview.value());
+    ui.host.take();
+    ui.click("preview");
+    assert!(fixture.params.preview.value(), "Preview synth switched on");
+    let gestures = ui.host.take();
+    assert_eq!(
+        gestures
+            .iter()
+            .filter(|g| matches!(g, cadenza::editor::testing::Gesture::Begin(n) if n == "Preview synth"))
+            .count(),
+        1,
+        "{gestures:?}"
+    );
+    ui.click("play_selected");
+    assert_eq!(fixture.params.playback.value(), cadenza::params::Playback::Off);
+    ui.screenshot(&artifacts().join("groove-playback-section.png")).unwrap();
+}

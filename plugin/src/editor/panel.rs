@@ -341,6 +341,9 @@ impl Panel {
                     ui.add_space(6.0);
                     ui.separator();
                     self.input_slots(ui, setter);
+                    ui.add_space(6.0);
+                    ui.separator();
+                    self.playback_controls(ui, setter);
                 });
             });
         egui::CentralPanel::default().frame(egui::Frame::new().fill(palette::BACKGROUND).inner_margin(10.0)).show(
@@ -661,6 +664,47 @@ impl Panel {
                 }
             });
         }
+    }
+
+    fn playback_controls(&mut self, ui: &mut Ui, setter: &ParamSetter) {
+        ui.label(RichText::new("Playback").strong())
+            .on_hover_text("How the selected result plays back in the host (all host-automatable)");
+        let params = self.params.clone();
+        ui.horizontal(|ui| {
+            let mut on = params.playback.value() == Playback::PlaySelected;
+            let response = ui
+                .checkbox(&mut on, "Play selected")
+                .on_hover_text("Play the selected result in time with the host transport, looping");
+            self.note_rect("play_selected", response.rect);
+            if response.changed() {
+                setter.begin_set_parameter(&params.playback);
+                setter.set_parameter(&params.playback, if on { Playback::PlaySelected } else { Playback::Off });
+                setter.end_set_parameter(&params.playback);
+            }
+            let mut preview = params.preview.value();
+            let response = ui.checkbox(&mut preview, "Preview synth").on_hover_text(
+                "Also play Cadenza's MIDI output on its audio output with a simple sine, for hosts that cannot route plugin MIDI",
+            );
+            self.note_rect("preview", response.rect);
+            if response.changed() {
+                setter.begin_set_parameter(&params.preview);
+                setter.set_parameter(&params.preview, preview);
+                setter.end_set_parameter(&params.preview);
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Channel").on_hover_text("MIDI channel the selected result plays on");
+            ui.spacing_mut().slider_width = 120.0;
+            self.int_slider(
+                ui,
+                setter,
+                "out_channel",
+                &params.out_channel,
+                1,
+                16,
+                "MIDI channel the selected result plays on (1–16)",
+            );
+        });
     }
 
     /// Loads a .mid into a slot on a helper thread (a slow disk never freezes the panel).
