@@ -28,6 +28,9 @@ use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, ImageFormat, WindowClass};
 use x11rb::wrapper::ConnectionExt as _;
 
+/// The tests here set the process-wide DISPLAY for baseview: one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn grab(conn: &impl Connection, window: u32, w: u16, h: u16, path: &std::path::Path) -> Vec<u8> {
     let image = conn.get_image(ImageFormat::Z_PIXMAP, window, 0, 0, w, h, !0).unwrap().reply().unwrap();
     assert_eq!(image.depth, 24);
@@ -42,6 +45,7 @@ fn grab(conn: &impl Connection, window: u32, w: u16, h: u16, path: &std::path::P
 
 #[test]
 fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let Some(server) = Xvfb::start() else {
         assert!(std::env::var_os("CADENZA_SKIP_X11_TESTS").is_some(), "Xvfb is not installed (apt-get install xvfb)");
         return;
@@ -163,4 +167,137 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     drop(conn);
     drop(server);
     println!("server stopped");
+}
+
+/// Keeps one core busy for `per_variation` per variation, like inference.
+struct Busy(Duration);
+
+impl cadenza::engine::Generator for Busy {
+    fn generate(
+        &mut self,
+        request: &cadenza::messages::EngineRequest,
+        progress: &cadenza::engine::Progress,
+    ) -> Result<Vec<cadenza::music::Clip>, cadenza::messages::EngineError> {
+        let n = request.settings.variations as usize;
+        let mut clips = Vec::new();
+        for v in 0..n {
+            let until = Instant::now() + self.0;
+            let mut x = 1u64;
+            while Instant::now() < until {
+                for _ in 0..10_000 {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                }
+            }
+            std::hint::black_box(x);
+            clips.push(demo_melody(4, 200 + v as u32));
+            progress.set((v + 1) as f32 / n as f32);
+        }
+        Ok(clips)
+    }
+}
+
+#[test]
+fn real_window_keeps_drawing_while_16_variations_generate() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(server) = Xvfb::start() else {
+        assert!(std::env::var_os("CADENZA_SKIP_X11_TESTS").is_some(), "Xvfb is not installed (apt-get install xvfb)");
+        return;
+    };
+    std::env::set_var("DISPLAY", &server.display);
+    let (conn, screen) = x11rb::connect(Some(&server.display)).unwrap();
+    let root = conn.setup().roots[screen].root;
+    let (w, h) = (980u16, 660u16);
+    let parent = conn.generate_id().unwrap();
+    conn.create_window(
+        x11rb::COPY_DEPTH_FROM_PARENT,
+        parent,
+        root,
+        0,
+        0,
+        w,
+        h,
+        0,
+        WindowClass::INPUT_OUTPUT,
+        0,
+        &CreateWindowAux::new().background_pixel(0),
+    )
+    .unwrap();
+    conn.map_window(parent).unwrap();
+    conn.sync().unwrap();
+
+    let fixture = Fixture::new();
+    let set = |param: &nice_plug::prelude::IntParam, v: i32| fixture.host_sets(param, v);
+    fixture.host_sets(&fixture.params.tool, Tool::Generate);
+    set(&fixture.params.variations, 16);
+    fixture.set_session([Some(demo_melody(4, 1)), None], vec![], None);
+    let _engine =
+        cadenza::engine::EngineHandle::spawn(fixture.shared.clone(), Box::new(Busy(Duration::from_millis(120))))
+            .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut app = cadenza::editor::CadenzaApp::new(fixture.params.clone(), fixture.shared.clone());
+    app.panel.frame_log = Some(log.clone());
+    let editor = cadenza::editor::create_with_app(app).unwrap();
+    let host = RecordingHost::new();
+    let spawned = editor.spawn(None, true, Some(1.0), GuiContext::new(host), None).unwrap();
+    spawned.handle.set_parent(ParentWindowHandle::XlibWindow(parent as _), &spawned.window).unwrap();
+    spawned.handle.show(&spawned.window).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while log.lock().unwrap().len() < 3 {
+        assert!(Instant::now() < deadline, "the window never drew");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+
+    // Press the Generate button where the panel lays it out.
+    let at = {
+        let fixture = Fixture::new();
+        fixture.host_sets(&fixture.params.tool, Tool::Generate);
+        let mut headless = Headless::new(fixture.panel(), Vec2::new(w as f32, h as f32), 1.0);
+        headless.frames(2);
+        headless.panel.rect_of("generate").unwrap().center()
+    };
+    let pointer = FakePointer::new(&server.display).unwrap();
+    pointer.move_to(at.x as i16, at.y as i16).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    pointer.button(true).unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    pointer.button(false).unwrap();
+    let clicked = Instant::now();
+    let deadline = clicked + Duration::from_secs(60);
+    while fixture.shared.session.lock().generated.len() < 16 {
+        assert!(Instant::now() < deadline, "the generation never finished");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let finished = Instant::now();
+    std::thread::sleep(Duration::from_millis(300));
+    let frames: Vec<(Instant, Duration)> =
+        log.lock().unwrap().iter().copied().filter(|(t, _)| *t >= clicked && *t <= finished).collect();
+    drop(spawned);
+    std::thread::sleep(Duration::from_millis(500));
+
+    let gaps: Vec<f64> = frames.windows(2).map(|w| (w[1].0 - w[0].0).as_secs_f64() * 1000.0).collect();
+    let mut sorted = gaps.clone();
+    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let pick = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    let mut ui_ms: Vec<f64> = frames.iter().map(|(_, d)| d.as_secs_f64() * 1000.0).collect();
+    ui_ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let report = format!(
+        "real window (baseview + OpenGL on Xvfb/llvmpipe, {} build), 16 variations in {:.2} s:\n  {} frames drawn during generation ({:.1} fps)\n  frame interval: median {:.1} ms, p95 {:.1} ms, max {:.1} ms\n  panel code per frame: median {:.2} ms, max {:.2} ms\n",
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+        (finished - clicked).as_secs_f64(),
+        frames.len(),
+        frames.len() as f64 / (finished - clicked).as_secs_f64(),
+        pick(0.5),
+        pick(0.95),
+        sorted.last().copied().unwrap_or(0.0),
+        ui_ms[ui_ms.len() / 2],
+        ui_ms.last().copied().unwrap_or(0.0),
+    );
+    println!("{report}");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/editor-artifacts");
+    std::fs::write(dir.join("frame-times-window.txt"), &report).unwrap();
+    assert!(frames.len() >= 10, "the window drew only {} frames while generating", frames.len());
+    assert!(sorted.last().copied().unwrap_or(0.0) < 1000.0, "the window stalled: {report}");
+    drop(conn);
+    drop(server);
 }

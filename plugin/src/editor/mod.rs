@@ -83,6 +83,11 @@ pub fn default_state() -> Arc<EguiEditorState> {
 
 /// Builds the editor for `Plugin::editor`.
 pub fn create(params: Arc<CadenzaParams>, shared: Arc<EngineShared>) -> Option<CadenzaEditor> {
+    create_with_app(CadenzaApp::new(params, shared))
+}
+
+/// Builds the editor around an app made beforehand (tests set up its panel first).
+pub fn create_with_app(app: CadenzaApp) -> Option<CadenzaEditor> {
     let resize = nice_plug::prelude::ResizeHint {
         can_resize: true,
         can_resize_horizontally: true,
@@ -100,6 +105,6 @@ pub fn create(params: Arc<CadenzaParams>, shared: Arc<EngineShared>) -> Option<C
         default_state(),
         RepaintNotifier::new(),
         settings,
-        CadenzaApp::new(params, shared),
+        app,
     )
 }

@@ -155,6 +155,9 @@ pub struct Panel {
     pub widget_rects: Vec<(String, Rect)>,
     /// Tempo written into exported files.
     pub export_bpm: f64,
+    /// When set, every frame appends (its start, how long the panel's code took): for
+    /// measuring frame times in a real window.
+    pub frame_log: Option<Arc<std::sync::Mutex<Vec<(Instant, Duration)>>>>,
 }
 
 impl Panel {
@@ -184,6 +187,7 @@ impl Panel {
             shown_temperature: f32::NAN,
             widget_rects: Vec::new(),
             export_bpm: 120.0,
+            frame_log: None,
         }
     }
 
@@ -313,6 +317,16 @@ impl Panel {
 
     /// Draws the whole panel. `setter` sends parameter gestures to the host.
     pub fn ui(&mut self, ui: &mut Ui, setter: &ParamSetter) {
+        let frame_start = Instant::now();
+        self.draw(ui, setter);
+        if let Some(log) = &self.frame_log {
+            if let Ok(mut log) = log.lock() {
+                log.push((frame_start, frame_start.elapsed()));
+            }
+        }
+    }
+
+    fn draw(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         self.widget_rects.clear();
         self.poll_engine();
         let ctx = ui.ctx().clone();
