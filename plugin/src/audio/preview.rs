@@ -11,11 +11,15 @@ const ATTACK_SECONDS: f32 = 0.003;
 const RELEASE_SECONDS: f32 = 0.06;
 const MASTER_GAIN: f32 = 0.2;
 
+/// A sine made by rotating a unit phasor (two multiplies a sample instead of a `sin`).
 #[derive(Clone, Copy, Default)]
 struct Voice {
     pitch: u8,
-    phase: f32,
-    phase_step: f32,
+    /// The phasor (cos, sin) and its per-sample rotation.
+    re: f32,
+    im: f32,
+    step_re: f32,
+    step_im: f32,
     level: f32,
     velocity: f32,
     held: bool,
@@ -48,10 +52,13 @@ impl PreviewSynth {
                 .min_by(|a, b| (a.held, a.level).partial_cmp(&(b.held, b.level)).unwrap_or(std::cmp::Ordering::Equal))
                 .expect("VOICES > 0");
             let frequency = 440.0 * 2f32.powf((event.pitch as f32 - 69.0) / 12.0);
+            let step = std::f32::consts::TAU * frequency / self.sample_rate;
             *voice = Voice {
                 pitch: event.pitch,
-                phase: 0.0,
-                phase_step: frequency / self.sample_rate,
+                re: 1.0,
+                im: 0.0,
+                step_re: step.cos(),
+                step_im: step.sin(),
                 level: 0.0,
                 velocity: event.velocity as f32 / 127.0,
                 held: true,
@@ -78,8 +85,20 @@ impl PreviewSynth {
             let mut mix = 0.0;
             for voice in self.voices.iter_mut().filter(|v| v.held || v.level > 0.0) {
                 voice.level = if voice.held { (voice.level + attack).min(1.0) } else { (voice.level - release).max(0.0) };
-                mix += (voice.phase * std::f32::consts::TAU).sin() * voice.level * voice.velocity;
-                voice.phase = (voice.phase + voice.phase_step).fract();
+                mix += voice.im * voice.level * voice.velocity;
+                let re = voice.re * voice.step_re - voice.im * voice.step_im;
+                voice.im = voice.re * voice.step_im + voice.im * voice.step_re;
+                voice.re = re;
+            }
+            if sample % 256 == 0 {
+                // Rounding slowly changes the phasor's length; pull it back to 1.
+                for voice in self.voices.iter_mut() {
+                    let norm = (voice.re * voice.re + voice.im * voice.im).sqrt();
+                    if norm > 0.0 {
+                        voice.re /= norm;
+                        voice.im /= norm;
+                    }
+                }
             }
             for channel in channels.iter_mut() {
                 channel[sample] += mix * MASTER_GAIN;
