@@ -3,6 +3,7 @@
   python -m cadenza_train all              # prep + train/export/quantize/eval/samples for all five models
   python -m cadenza_train train NAME       # retrain one model (melody_rnn, drum_rnn, melody_vae, drum_vae, groove_vae)
   python -m cadenza_train prep             # data prep only
+  python -m cadenza_train manifest         # rebuild models/manifest.json from runs/*.entry.json
   python -m cadenza_train all --smoke      # tiny end-to-end run in a temp dir (never touches models/)
 Add --fresh to delete a model's checkpoints first (otherwise training resumes from runs/NAME/ckpt.pt).
 """
@@ -18,7 +19,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="cadenza_train")
-    ap.add_argument("cmd", choices=["all", "train", "prep"])
+    ap.add_argument("cmd", choices=["all", "train", "prep", "manifest"])
     ap.add_argument("names", nargs="*")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--fresh", action="store_true")
@@ -43,6 +44,17 @@ def main(argv=None):
         from .paths import DATA_DIR
         import pathlib
         data.prep(pathlib.Path(root) / "data" if root else DATA_DIR, smoke=a.smoke, log=log)
+        return 0
+    if a.cmd == "manifest":  # rebuild manifest.json from the per-model entries in runs/
+        import json
+        ctx = pipeline.Ctx(a.smoke, root, log)
+        entries = {}
+        for n in (a.names or MODEL_NAMES):
+            f = ctx.runs_dir / f"{n}.entry.json"
+            if f.exists():
+                entries[n] = json.loads(f.read_text())
+        pipeline.write_manifest(ctx, entries)
+        log(f"manifest: {sorted(entries)}")
         return 0
     names = MODEL_NAMES if a.cmd == "all" else a.names
     bad = [n for n in names if n not in MODEL_NAMES]

@@ -7,14 +7,14 @@ FULL = {
     "drum_rnn": dict(kind="lm", domain="drums", emb=64, hidden=256, layers=2, dropout=0.1,
                      seq_len=128, batch=64, lr=2e-3, max_steps=2000, max_minutes=18, eval_every=250, seed=2),
     "melody_vae": dict(kind="vae", domain="melody", bars=4, emb=64, enc_hidden=256, dec_hidden=256, dec_layers=2,
-                       z_dim=128, free_bits=64.0, beta=0.2, dropout=0.1, batch=64, lr=1e-3,
+                       z_dim=128, free_bits=96.0, beta=0.2, dropout=0.1, word_dropout=0.25, batch=64, lr=1e-3,
                        max_steps=3500, max_minutes=22, eval_every=500, transpose=(-5, 6), seed=3),
     "drum_vae": dict(kind="vae", domain="drums", bars=4, emb=64, enc_hidden=256, dec_hidden=256, dec_layers=2,
                      z_dim=128, free_bits=96.0, beta=0.2, dropout=0.1, batch=64, lr=1e-3,
-                     max_steps=3500, max_minutes=22, eval_every=500, seed=4),
+                     max_steps=6000, max_minutes=48, eval_every=500, seed=4),
     "groove_vae": dict(kind="groove", domain="groove", bars=2, enc_hidden=128, dec_hidden=128, z_dim=64,
                        free_bits=16.0, beta=0.2, dropout=0.1, batch=64, lr=1e-3,
-                       max_steps=2500, max_minutes=6, eval_every=500, seed=5),
+                       max_steps=5000, max_minutes=13, eval_every=500, seed=5),
 }
 
 SMOKE_OVERRIDES = dict(emb=16, hidden=32, enc_hidden=32, dec_hidden=32, z_dim=8, batch=8, seq_len=32,

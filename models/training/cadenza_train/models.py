@@ -64,11 +64,12 @@ class SeqVAE(nn.Module):
     """MusicVAE-style: BiLSTM encoder -> mu, sigma; z -> initial LSTM state; decoder input = [emb(prev), z]."""
 
     def __init__(self, vocab: int, emb: int, enc_hidden: int, dec_hidden: int, dec_layers: int, z_dim: int,
-                 drum_bits: int = 0, dropout: float = 0.1):
+                 drum_bits: int = 0, dropout: float = 0.1, word_dropout: float = 0.0):
         super().__init__()
         self.vocab, self.z_dim = vocab, z_dim
         self.dec_hidden, self.dec_layers = dec_hidden, dec_layers
         self.start_token = vocab  # extra embedding row fed as the previous token at step 0
+        self.word_dropout = word_dropout
         self.enc_embed = TokenEmbed(vocab, emb, drum_bits)
         self.encoder = nn.LSTM(emb, enc_hidden, 1, batch_first=True, bidirectional=True)
         self.mu = nn.Linear(2 * enc_hidden, z_dim)
@@ -96,6 +97,10 @@ class SeqVAE(nn.Module):
         B, T = tokens.shape
         prev = torch.cat([torch.full((B, 1), self.start_token, dtype=tokens.dtype, device=tokens.device),
                           tokens[:, :-1]], dim=1)
+        if self.training and self.word_dropout > 0:
+            # input-token dropout (Bowman et al. 2016): forces the decoder to rely on z
+            mask = torch.rand(prev.shape, device=prev.device) < self.word_dropout
+            prev = torch.where(mask, torch.full_like(prev, self.start_token), prev)
         x = torch.cat([self.dec_embed(prev), z.unsqueeze(1).expand(B, T, z.shape[-1])], dim=-1)
         y, _ = self.decoder(x, self.init_state(z))
         return self.out(self.drop(y))
@@ -175,6 +180,9 @@ class GrooveVAE(nn.Module):
         self.decoder = nn.LSTM(in_floats + dec_hidden, dec_hidden, 2, batch_first=True, bidirectional=True,
                                dropout=dropout)
         self.out = nn.Linear(2 * dec_hidden, 3 * voices)
+        # logit of the calibrated hit threshold (set after training; 0 = threshold 0.5). Subtracted from the
+        # hit logits so that the spec's decode rule "hit > 0.5" applies the calibrated threshold.
+        self.register_buffer("hit_bias", torch.zeros(()), persistent=False)
 
     def encode(self, x):
         _, (h, _) = self.encoder(x)
@@ -187,7 +195,7 @@ class GrooveVAE(nn.Module):
         y, _ = self.decoder(torch.cat([x, zz], dim=-1))
         o = self.out(y)
         V = self.voices
-        hit_logits = o[..., :V]
+        hit_logits = o[..., :V] - self.hit_bias
         vel = torch.sigmoid(o[..., V:2 * V])
         off = 0.5 * torch.tanh(o[..., 2 * V:])
         return hit_logits, vel, off

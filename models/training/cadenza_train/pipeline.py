@@ -137,12 +137,14 @@ def run_groove(ctx, name="groove_vae"):
     cfg = get_config(name, ctx.smoke)
     spec = enc.load_spec()
     run_dir = ctx.runs_dir / name
-    models, files, ops, parity, infos = {}, {}, {}, {}, {}
+    models, files, ops, parity, infos, calib = {}, {}, {}, {}, {}, {}
     tr = va = None
     for variant in ("drumify", "groove"):
         m, info, tr, va = TR.train_groove(name, variant, cfg, ctx.data_dir, run_dir, ctx.log, smoke=ctx.smoke)
         models[variant] = m
         infos[variant] = info
+        calib[variant] = calibrate_hit_threshold(m, tr[0], tr[1])
+        ctx.log(f"[{name}/{variant}] calibrated hit threshold {calib[variant]}")
         ex = X.export_groove(m, run_dir / "onnx", f"{name}.{variant}", tr[0][:16])
         placed = _place(ctx, ex, name)
         for part in placed:
@@ -162,6 +164,10 @@ def run_groove(ctx, name="groove_vae"):
                                    for h in i["history"]] for v, i in infos.items()}
     entry.update({
         "bars": spec.groove_bars, "steps": spec.groove_steps, "z_dim": cfg["z_dim"],
+        "hit_threshold_calibration": {v: {"threshold": c["threshold"], "train_f1": c["train_f1"],
+                                          "note": "chosen for the best onset F1 on (a subset of) the training windows and "
+                                                  "baked into the graph: hit_logits = raw - logit(threshold), so the spec's "
+                                                  "'hit > 0.5' applies it"} for v, c in calib.items()},
         "variants": {
             "drumify": {"input": "tap encoding, [B,32,3] per step [hit, velocity, offset] (spec groove.tap)",
                         "input_floats": spec.tap_floats, "graphs": ["drumify_encoder", "drumify_decoder"]},
@@ -177,6 +183,26 @@ def run_groove(ctx, name="groove_vae"):
         "training_windows": {"train": int(len(tr[1])), "valid": int(len(va[1])), "hop_steps": spec.steps_per_bar},
     })
     return entry
+
+
+@torch.no_grad()
+def calibrate_hit_threshold(m, X, G, n=4000):
+    from .train import f1_score
+
+    m.hit_bias.fill_(0.0)
+    X, G = X[:n], G[:n]
+    xt = torch.from_numpy(X)
+    mu, _ = m.encode(xt)
+    hl, _, _ = m.decode(mu, xt)
+    p = torch.sigmoid(hl).numpy()
+    true = G[..., 0::3] > 0.5
+    best = (-1.0, 0.5)
+    for t in np.round(np.arange(0.1, 0.91, 0.05), 2):
+        f = f1_score(p > t, true)
+        if f > best[0]:
+            best = (f, float(t))
+    m.hit_bias.fill_(float(np.log(best[1] / (1 - best[1]))))
+    return {"threshold": best[1], "train_f1": round(best[0], 4)}
 
 
 RUNNERS = {"melody_rnn": run_lm, "drum_rnn": run_lm, "melody_vae": run_vae, "drum_vae": run_vae,

@@ -266,7 +266,7 @@ def build_vae(cfg, spec):
     V = spec.mel_classes if cfg["domain"] == "melody" else spec.drum_vocab
     bits = spec.num_drum_classes if cfg["domain"] == "drums" else 0
     return SeqVAE(V, cfg["emb"], cfg["enc_hidden"], cfg["dec_hidden"], cfg["dec_layers"], cfg["z_dim"],
-                  drum_bits=bits, dropout=cfg["dropout"])
+                  drum_bits=bits, dropout=cfg["dropout"], word_dropout=cfg.get("word_dropout", 0.0))
 
 
 def vae_windows(cfg, data_dir, spec, smoke=False):
