@@ -84,6 +84,9 @@ fn file_label(path: &std::path::Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
+/// Frame start times and how long the panel's code took, shared with a test.
+pub type FrameLog = Arc<std::sync::Mutex<Vec<(Instant, Duration)>>>;
+
 /// A clip with its precomputed roll.
 #[derive(Debug, Clone)]
 struct Shown {
@@ -157,7 +160,7 @@ pub struct Panel {
     pub export_bpm: f64,
     /// When set, every frame appends (its start, how long the panel's code took): for
     /// measuring frame times in a real window.
-    pub frame_log: Option<Arc<std::sync::Mutex<Vec<(Instant, Duration)>>>>,
+    pub frame_log: Option<FrameLog>,
 }
 
 impl Panel {
