@@ -74,9 +74,10 @@ pub fn sample_rows(
     out: &mut [i64],
 ) {
     debug_assert_eq!(logits.len(), vocab * out.len());
+    let mut scratch = Vec::new();
     for (row, (rng, slot)) in rngs.iter_mut().zip(out.iter_mut()).enumerate() {
         let l = &logits[row * vocab..(row + 1) * vocab];
-        *slot = sample_one(l, temperature, allowed, rng) as i64;
+        *slot = sample_one(l, temperature, allowed, rng, &mut scratch) as i64;
     }
 }
 
@@ -85,6 +86,7 @@ fn sample_one(
     temperature: f32,
     allowed: Option<&[bool]>,
     rng: &mut Pcg32,
+    weights: &mut Vec<f32>,
 ) -> usize {
     let ok = |i: usize| allowed.is_none_or(|a| a[i]) && !logits[i].is_nan();
     let mut best = usize::MAX;
@@ -101,29 +103,61 @@ fn sample_one(
     if temperature <= 0.0 || !max.is_finite() {
         return best;
     }
-    let inv_t = 1.0 / temperature as f64;
-    let mut total = 0.0f64;
-    // Two passes instead of a buffer: no allocation per step.
-    for (i, &v) in logits.iter().enumerate() {
-        if ok(i) {
-            total += ((v - max) as f64 * inv_t).exp();
+    // Unnormalised probabilities exp((l - max) / T) = 2^((l - max) · log2(e) / T); masked and
+    // NaN logits get 0. Branch-free so the compiler can vectorise the 512-way drum softmax.
+    let scale = std::f32::consts::LOG2_E / temperature;
+    weights.clear();
+    weights.extend(logits.iter().map(|&v| exp2_nonpositive((v - max) * scale)));
+    if let Some(a) = allowed {
+        for (w, &keep) in weights.iter_mut().zip(a) {
+            if !keep {
+                *w = 0.0;
+            }
         }
     }
-    let mut target = rng.next_f64() * total;
+    for (w, &v) in weights.iter_mut().zip(logits) {
+        if v.is_nan() {
+            *w = 0.0;
+        }
+    }
+    let total: f32 = weights.iter().sum();
+    let mut target = rng.next_f64() as f32 * total;
     let mut last = best;
-    for (i, &v) in logits.iter().enumerate() {
-        if ok(i) {
-            let p = ((v - max) as f64 * inv_t).exp();
-            if target < p {
-                return i;
-            }
-            target -= p;
-            if p > 0.0 {
-                last = i;
-            }
+    for (i, &p) in weights.iter().enumerate() {
+        if target < p {
+            return i;
+        }
+        target -= p;
+        if p > 0.0 {
+            last = i;
         }
     }
     last
+}
+
+/// `2^x` for `x <= 0` (relative error < 1e-6; below 2^-126 it returns about 1e-38), fast enough
+/// for a 512-way softmax every step: exponent bits plus a degree-6 polynomial for the fraction,
+/// no branches and no libm call.
+#[inline]
+pub fn exp2_nonpositive(x: f32) -> f32 {
+    // NaN.max(..) is -126: callers zero NaN logits themselves.
+    let x = x.max(-126.0).min(0.0);
+    // Round -x half up with a truncating cast (x <= 0): n = -m, f = x + m in [-0.5, 0.5].
+    let m = (0.5 - x) as i32;
+    let f = x + m as f32;
+    // Taylor polynomial of e^(f ln 2); on |f| <= 1/2 the error is below 2e-7.
+    const C: [f32; 7] = [
+        1.0,
+        0.693_147_2,
+        0.240_226_5,
+        0.055_504_11,
+        0.009_618_129,
+        0.001_333_355_8,
+        0.000_154_035_3,
+    ];
+    let p = C[0] + f * (C[1] + f * (C[2] + f * (C[3] + f * (C[4] + f * (C[5] + f * C[6])))));
+    let bits = ((127 - m) as u32) << 23;
+    p * f32::from_bits(bits)
 }
 
 /// Bernoulli(sigmoid(logit / T)); T = 0 thresholds at 0 (probability 0.5).
@@ -253,6 +287,19 @@ mod tests {
             cold[out[0] as usize] += 1;
         }
         assert!(entropy_bits(&hot) > entropy_bits(&cold));
+    }
+
+    #[test]
+    fn fast_exp2() {
+        for i in 0..=20_000 {
+            let x = -(i as f32) * 0.0063;
+            let want = (x as f64).exp2();
+            let got = exp2_nonpositive(x) as f64;
+            assert!((got - want).abs() <= want * 2e-6 + 1e-38, "{x}: {got} vs {want}");
+        }
+        assert!(exp2_nonpositive(-200.0) < 1e-37);
+        assert!(exp2_nonpositive(f32::NEG_INFINITY) < 1e-37);
+        assert_eq!(exp2_nonpositive(0.0), 1.0);
     }
 
     #[test]
