@@ -32,7 +32,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// A session builder for the engine: one intra-op thread (ORT then runs on the caller's thread
-/// and creates no pool), sequential execution, full graph optimisation.
+/// and creates no pool), sequential execution, all graph optimisations.
 fn configured_builder(env: &Environment) -> Result<SessionBuilder, EngineError> {
     let err = |e: ort::Error<SessionBuilder>| EngineError::ort("configuring a session", e);
     let b = Session::builder(env).map_err(|e| EngineError::ort("preparing a session", e))?;
@@ -40,7 +40,7 @@ fn configured_builder(env: &Environment) -> Result<SessionBuilder, EngineError> 
     let b = b.with_inter_threads(1).map_err(err)?;
     let b = b.with_parallel_execution(false).map_err(err)?;
     let b = b.with_intra_op_spinning(false).map_err(err)?;
-    b.with_optimization_level(GraphOptimizationLevel::Level3)
+    b.with_optimization_level(GraphOptimizationLevel::All)
         .map_err(err)
 }
 
