@@ -117,8 +117,16 @@ fn tools(c: &mut Criterion) {
         };
         bench_job(c, &mut engine, &format!("generate_{model}_16x4bars"), &job);
         // Greedy: the same model runs without softmax sampling (shows the sampler's share).
-        let greedy = Job { temperature: 0.0, ..job };
-        bench_job(c, &mut engine, &format!("generate_{model}_16x4bars_greedy"), &greedy);
+        let greedy = Job {
+            temperature: 0.0,
+            ..job
+        };
+        bench_job(
+            c,
+            &mut engine,
+            &format!("generate_{model}_16x4bars_greedy"),
+            &greedy,
+        );
         let inputs = match mode {
             Mode::Melody => vec![melody(4, 0), melody(4, 12)],
             Mode::Drums => vec![beat(4), beat(2)],

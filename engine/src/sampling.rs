@@ -295,7 +295,10 @@ mod tests {
             let x = -(i as f32) * 0.0063;
             let want = (x as f64).exp2();
             let got = exp2_nonpositive(x) as f64;
-            assert!((got - want).abs() <= want * 2e-6 + 1e-38, "{x}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= want * 2e-6 + 1e-38,
+                "{x}: {got} vs {want}"
+            );
         }
         assert!(exp2_nonpositive(-200.0) < 1e-37);
         assert!(exp2_nonpositive(f32::NEG_INFINITY) < 1e-37);

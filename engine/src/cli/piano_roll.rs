@@ -55,27 +55,43 @@ pub fn render(clip: &Clip, path: &Path) -> Result<(), String> {
         .unwrap_or(0)
         .max(clip.length_ticks());
     let steps = end_tick.div_ceil(TICKS_PER_STEP).max(1);
-    let (lo, hi) = if clip.notes.is_empty() {
-        (60, 72)
+    // Rows top to bottom: every pitch in range for melodies; for drums only the pitches that
+    // occur (a compact drum grid).
+    let pitches: Vec<u8> = if clip.is_drum {
+        let mut p: Vec<u8> = clip.notes.iter().map(|n| n.pitch).collect();
+        p.sort_unstable();
+        p.dedup();
+        p.reverse();
+        p
+    } else if clip.notes.is_empty() {
+        (60..=72).rev().collect()
     } else {
         let lo = clip.notes.iter().map(|n| n.pitch).min().unwrap_or(60);
         let hi = clip.notes.iter().map(|n| n.pitch).max().unwrap_or(72);
-        (lo.saturating_sub(2), hi.saturating_add(2).min(127))
+        (lo.saturating_sub(2)..=hi.saturating_add(2).min(127))
+            .rev()
+            .collect()
     };
-    let rows = (hi - lo) as u32 + 1;
+    let row_of = |pitch: u8| pitches.iter().position(|&p| p == pitch).unwrap_or(0) as u32;
+    let rows = pitches.len().max(1) as u32;
+    let row_px = if clip.is_drum { 2 * ROW_PX } else { ROW_PX };
     let w = steps * STEP_PX + 2 * MARGIN;
-    let h = rows * ROW_PX + 2 * MARGIN;
+    let h = rows * row_px + 2 * MARGIN;
     let mut c = Canvas::new(w, h, [250, 250, 250]);
-    // Black-key rows shaded, C rows marked.
-    for p in lo..=hi {
-        let y = MARGIN + (hi - p) as u32 * ROW_PX;
-        let shade = match p % 12 {
-            1 | 3 | 6 | 8 | 10 => Some([232, 232, 236]),
-            0 => Some([220, 226, 240]),
-            _ => None,
+    // Black-key rows shaded, C rows marked (drums: alternate rows).
+    for (i, &p) in pitches.iter().enumerate() {
+        let y = MARGIN + i as u32 * row_px;
+        let shade = if clip.is_drum {
+            (i % 2 == 1).then_some([236, 236, 240])
+        } else {
+            match p % 12 {
+                1 | 3 | 6 | 8 | 10 => Some([232, 232, 236]),
+                0 => Some([220, 226, 240]),
+                _ => None,
+            }
         };
         if let Some(s) = shade {
-            c.rect(MARGIN, y, w - MARGIN, y + ROW_PX, s);
+            c.rect(MARGIN, y, w - MARGIN, y + row_px, s);
         }
     }
     // Grid: beats light, bars dark.
@@ -93,13 +109,13 @@ pub fn render(clip: &Clip, path: &Path) -> Result<(), String> {
     for n in &clip.notes {
         let x0 = MARGIN + n.start * STEP_PX / TICKS_PER_STEP;
         let x1 = (MARGIN + n.end * STEP_PX / TICKS_PER_STEP).max(x0 + 2);
-        let y = MARGIN + (hi.saturating_sub(n.pitch)) as u32 * ROW_PX;
-        c.rect(x0, y, x1, y + ROW_PX - 1, [30, 30, 30]);
+        let y = MARGIN + row_of(n.pitch) * row_px;
+        c.rect(x0, y, x1, y + row_px - 1, [30, 30, 30]);
         c.rect(
             x0 + 1,
             y + 1,
             x1.saturating_sub(1).max(x0 + 1),
-            y + ROW_PX - 2,
+            y + row_px - 2,
             colour(n.velocity),
         );
     }
