@@ -15,6 +15,7 @@ pub mod bridge;
 pub mod editor;
 pub mod engine;
 pub mod messages;
+pub mod onnx_generator;
 pub mod params;
 pub mod session;
 
@@ -24,12 +25,19 @@ use audio::player::Player;
 use audio::preview::PreviewSynth;
 use audio::transport::BlockTiming;
 use bridge::Bridge;
-use engine::{EngineHandle, EngineShared, OctaveEcho};
+use engine::{EngineHandle, EngineShared, Generator};
 use messages::{RtRequest, RtRequestKind};
 use params::{CadenzaParams, Playback};
 use session::SessionField;
 
 pub use cadenza_music as music;
+
+/// Builds the generator the engine thread runs.
+pub type GeneratorFactory = fn(&Arc<EngineShared>) -> Box<dyn Generator>;
+
+fn onnx_generator(shared: &Arc<EngineShared>) -> Box<dyn Generator> {
+    Box::new(onnx_generator::OnnxGenerator::new(shared.clone()))
+}
 
 pub struct Cadenza {
     params: Arc<CadenzaParams>,
@@ -37,6 +45,8 @@ pub struct Cadenza {
     shared: Arc<EngineShared>,
     /// Started on first activation, never during a host's plugin scan.
     engine: Option<EngineHandle>,
+    /// Makes the engine thread's generator (the ONNX engine unless a test swaps it).
+    generator_factory: GeneratorFactory,
 
     player: Player,
     capture: Capture,
@@ -70,6 +80,7 @@ impl Default for Cadenza {
             shared: EngineShared::new(bridge.clone(), session),
             bridge,
             engine: None,
+            generator_factory: onnx_generator,
             player: Player::new(),
             capture: Capture::new(),
             player_events: EventList::new(),
@@ -85,6 +96,11 @@ impl Default for Cadenza {
 }
 
 impl Cadenza {
+    /// A plugin whose engine thread runs another generator (tests use a deterministic one).
+    pub fn with_generator(factory: GeneratorFactory) -> Self {
+        Self { generator_factory: factory, ..Self::default() }
+    }
+
     /// The engine's shared state (session, progress, notifications) for the editor and tests.
     pub fn engine(&self) -> &Arc<EngineShared> {
         &self.shared
@@ -104,7 +120,7 @@ impl Cadenza {
 
     fn ensure_engine(&mut self) {
         if self.engine.is_none() {
-            match EngineHandle::spawn(self.shared.clone(), Box::new(OctaveEcho)) {
+            match EngineHandle::spawn(self.shared.clone(), (self.generator_factory)(&self.shared)) {
                 Ok(handle) => self.engine = Some(handle),
                 Err(err) => nice_error!("could not start the Cadenza engine thread: {err}"),
             }

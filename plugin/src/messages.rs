@@ -6,7 +6,7 @@
 
 use cadenza_music::{Clip, Note, NoteBuffer, TimeSignature};
 
-use crate::params::{Mode, Tool};
+use crate::params::{Mode, Scale, Tool};
 
 /// Most notes a capture snapshot or a playback clip may hold; sized for 32 dense bars.
 pub const MAX_CAPTURE_NOTES: usize = 4096;
@@ -20,6 +20,8 @@ pub struct ToolSettings {
     pub variations: u8,
     pub length_bars: u16,
     pub interp_steps: u8,
+    /// Melody tools: (tonic pitch class, scale) to keep to.
+    pub key: Option<(u8, Scale)>,
 }
 
 /// What the requester wants done with a capture snapshot.
@@ -87,6 +89,9 @@ pub enum EngineError {
     MissingInput { tool: &'static str, needed: usize, got: usize },
     #[error("the engine failed: {0}")]
     Internal(String),
+    /// The inference engine's own message (missing model, bad input, …), ready to show.
+    #[error("{0}")]
+    Engine(String),
 }
 
 /// What the engine says about a job, for the editor.
@@ -95,6 +100,9 @@ pub enum EngineEvent {
     Started { id: u64 },
     Finished { id: u64, variations: usize },
     Failed { id: u64, error: EngineError },
+    /// Something the musician should know about a finished job (e.g. chords reduced to the top
+    /// line).
+    Warning { id: u64, message: String },
 }
 
 /// One event of a playback clip, in the clip's own ticks.

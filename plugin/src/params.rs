@@ -23,6 +23,53 @@ pub enum Mode {
     Drums,
 }
 
+/// The key the melody tools keep to (Off = any note).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRoot {
+    Off,
+    C,
+    #[name = "C#"]
+    CSharp,
+    D,
+    #[name = "Eb"]
+    EFlat,
+    E,
+    F,
+    #[name = "F#"]
+    FSharp,
+    G,
+    #[name = "Ab"]
+    AFlat,
+    A,
+    #[name = "Bb"]
+    BFlat,
+    B,
+}
+
+impl KeyRoot {
+    /// Pitch class 0..=11, or `None` for Off.
+    pub fn pitch_class(self) -> Option<u8> {
+        (self != KeyRoot::Off).then(|| self.to_index() as u8 - 1)
+    }
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    Major,
+    Minor,
+    #[name = "Harmonic minor"]
+    HarmonicMinor,
+    Dorian,
+    Phrygian,
+    Lydian,
+    Mixolydian,
+    #[name = "Major pentatonic"]
+    MajorPentatonic,
+    #[name = "Minor pentatonic"]
+    MinorPentatonic,
+    Blues,
+}
+
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Playback {
     Off,
@@ -60,6 +107,11 @@ pub struct CadenzaParams {
     /// captured bars.
     #[id = "generate"]
     pub generate: BoolParam,
+    /// Melody tools only start notes in this key (Off = any note).
+    #[id = "key"]
+    pub key: EnumParam<KeyRoot>,
+    #[id = "scale"]
+    pub scale: EnumParam<Scale>,
     /// Plays Cadenza's MIDI output on its audio output with a simple sine, for hosts that
     /// cannot route plugin MIDI out.
     #[id = "preview"]
@@ -92,6 +144,8 @@ impl CadenzaParams {
             capture_bars: IntParam::new("Capture bars", 4, IntRange::Linear { min: 1, max: 32 })
                 .with_unit(" bars"),
             generate: BoolParam::new("Generate", false),
+            key: EnumParam::new("Key", KeyRoot::Off),
+            scale: EnumParam::new("Scale", Scale::Major),
             preview: BoolParam::new("Preview synth", false),
             session,
         }
@@ -107,6 +161,7 @@ impl CadenzaParams {
             variations: self.variations.value() as u8,
             length_bars: self.length_bars.value() as u16,
             interp_steps: self.interp_steps.value() as u8,
+            key: self.key.value().pitch_class().map(|tonic| (tonic, self.scale.value())),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod clap_host;
 
 use std::time::{Duration, Instant};
 
+use cadenza::engine::OctaveEcho;
 use cadenza::messages::EngineEvent;
 use cadenza::Cadenza;
 use nice_plug::midi::{Channel, Key, VoiceID};
@@ -120,8 +121,17 @@ impl Host {
         Self::with_mode(sample_rate, ProcessMode::Offline)
     }
 
+    /// A plugin running the real ONNX engine (the others use the deterministic stand-in, so
+    /// plumbing tests can predict every note).
+    pub fn new_onnx(sample_rate: f32) -> Self {
+        Self::with_plugin(Cadenza::default(), sample_rate, ProcessMode::Realtime)
+    }
+
     fn with_mode(sample_rate: f32, process_mode: ProcessMode) -> Self {
-        let mut plugin = Cadenza::default();
+        Self::with_plugin(Cadenza::with_generator(|_| Box::new(OctaveEcho)), sample_rate, process_mode)
+    }
+
+    fn with_plugin(mut plugin: Cadenza, sample_rate: f32, process_mode: ProcessMode) -> Self {
         let config = BufferConfig { sample_rate, min_buffer_size: None, max_buffer_size: 8192, process_mode };
         assert!(plugin.activate(&Cadenza::AUDIO_IO_LAYOUTS[1], &config, &mut FakeActivateContext));
         plugin.reset();

@@ -47,7 +47,8 @@ fn record_and_generate(plugin: &mut ClapInstance) {
 
 /// Plays two bars from the top (after waiting until the engine's clip has arrived).
 fn play_two_bars(plugin: &mut ClapInstance) -> Vec<(i64, i16, bool)> {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // Generous: the first job loads ONNX Runtime and the model.
+    let deadline = Instant::now() + Duration::from_secs(60);
     plugin.playing = true;
     let mut pass = || {
         plugin.pos_samples = 0;
@@ -58,7 +59,7 @@ fn play_two_bars(plugin: &mut ClapInstance) -> Vec<(i64, i16, bool)> {
         plugin.output.iter().map(|n| (n.sample, n.key, n.on)).collect::<Vec<_>>()
     };
     while pass().is_empty() {
-        assert!(Instant::now() < deadline, "nothing played within 10 s");
+        assert!(Instant::now() < deadline, "nothing played within 60 s");
         std::thread::sleep(Duration::from_millis(20));
     }
     pass()
@@ -77,20 +78,22 @@ fn the_clap_bundle_loads_passes_midi_generates_and_restores_state() {
     let passed: Vec<_> = plugin.output.iter().map(|n| (n.sample, n.key, n.on)).collect();
     assert_eq!(passed, vec![(17, 50, true), (200, 50, false)]);
 
-    // Capture, generate (the stand-in engine echoes an octave up) and play in sync.
+    // Capture, Continue with the real models, and play in sync: the variation starts with the
+    // captured bar, then the model's own bars follow.
     plugin.output.clear();
     record_and_generate(&mut plugin);
     let played = play_two_bars(&mut plugin);
     let onsets: Vec<_> = played.iter().filter(|n| n.2).map(|n| (n.0, n.1)).collect();
-    assert_eq!(
-        onsets,
-        vec![(0, 72), (24_000, 74), (48_000, 76), (72_000, 77), (96_000, 72), (120_000, 74), (144_000, 76), (168_000, 77)]
-    );
+    assert_eq!(onsets[..4], [(0, 60), (24_000, 62), (48_000, 64), (72_000, 65)], "{onsets:?}");
+    assert!(onsets.iter().all(|&(_, key)| (21..=108).contains(&key)));
 
     // Save, load into a fresh instance, and hear the same thing.
     let state = plugin.save_state().expect("state saved");
     let text = String::from_utf8_lossy(&state);
     assert!(text.contains("\"session\""), "the session is in the state: {text}");
+    let json: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    let session: serde_json::Value = serde_json::from_str(json["fields"]["session"].as_str().unwrap()).unwrap();
+    assert_eq!(session["generated"].as_array().unwrap().len(), 4, "four variations by default");
     drop(plugin);
 
     let mut restored = load();

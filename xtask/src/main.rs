@@ -9,6 +9,8 @@ mod ort;
 mod resources;
 mod test;
 
+use std::path::Path;
+
 use anyhow::Result;
 
 fn main() -> Result<()> {
@@ -19,7 +21,17 @@ fn main() -> Result<()> {
     match command.as_str() {
         "bundle" => {
             let release = rest.iter().any(|a| a == "--release");
-            nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(rest))?;
+            // nice-plug's bundler takes any `target/<profile>/cadenza` executable for a
+            // standalone build of the plugin; that file is the `cadenza` CLI (engine crate), so
+            // it is moved aside while bundling and put back afterwards.
+            let cli = Path::new("target").join(if release { "release" } else { "debug" }).join("cadenza");
+            let aside = cli.with_extension("cli-aside");
+            let moved = cli.is_file() && std::fs::rename(&cli, &aside).is_ok();
+            let bundled = nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(rest));
+            if moved {
+                std::fs::rename(&aside, &cli)?;
+            }
+            bundled?;
             let library = ort::fetch()?;
             resources::install(&library, release)
         }

@@ -252,6 +252,7 @@ impl Panel {
                         if self.cancel_requested { Activity::Cancelled } else { Activity::Failed(error.to_string()) };
                     self.clear_cancel();
                 }
+                EngineEvent::Warning { message, .. } => self.say(capitalized(&message), true),
             }
         }
         let stamp = self.shared.session_stamp();
@@ -1167,4 +1168,9 @@ pub fn paint_roll(ui: &Ui, rect: Rect, roll: &RollLayout, highlighted: bool) {
     }
     let border = if highlighted { Stroke::new(1.5, palette::SELECTED) } else { Stroke::new(1.0, palette::GRID) };
     painter.rect_stroke(rect, CornerRadius::same(4), border, StrokeKind::Inside);
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

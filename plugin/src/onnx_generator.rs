@@ -1,0 +1,95 @@
+//! The real generator: Cadenza's inference engine (`cadenza-engine`, ONNX Runtime) behind the
+//! plugin's [`Generator`] trait. It is built on the engine thread at the first job, so neither a
+//! host's plugin scan nor `activate()` loads the runtime or a model.
+
+use std::sync::Arc;
+
+use cadenza_engine::{Engine, EngineConfig, Job, KeyScale};
+use cadenza_music::Clip;
+
+use crate::engine::{EngineShared, Generator, Progress};
+use crate::messages::{EngineError, EngineEvent, EngineRequest, ToolSettings};
+use crate::params::{Mode, Scale, Tool};
+
+pub struct OnnxGenerator {
+    shared: Arc<EngineShared>,
+    engine: Option<Engine>,
+}
+
+impl OnnxGenerator {
+    pub fn new(shared: Arc<EngineShared>) -> Self {
+        Self { shared, engine: None }
+    }
+}
+
+impl Generator for OnnxGenerator {
+    fn generate(&mut self, request: &EngineRequest, progress: &Progress) -> Result<Vec<Clip>, EngineError> {
+        let job = job_for(request);
+        let engine = self.engine.get_or_insert_with(|| Engine::new(EngineConfig::discover()));
+        let mut report = |fraction: f32| progress.set(fraction);
+        let output = match engine.run(&job, &mut report, &self.shared.cancel) {
+            Ok(output) => output,
+            Err(error) => {
+                if error.is_installation_error() {
+                    // Look for the runtime and the models again next time: the user may fix
+                    // the installation (or the environment) without reloading the plugin.
+                    self.engine = None;
+                }
+                return Err(EngineError::Engine(error.to_string()));
+            }
+        };
+        for message in output.warnings {
+            self.shared.events.force_push(EngineEvent::Warning { id: request.id, message });
+        }
+        Ok(output.clips)
+    }
+}
+
+/// Maps the plugin's request onto an engine job: Generate takes no input, Interpolate takes A
+/// and B, the others take A.
+pub fn job_for(request: &EngineRequest) -> Job {
+    let ToolSettings { tool, mode, temperature, variations, length_bars, interp_steps, key } = request.settings;
+    let inputs_needed = match tool {
+        Tool::Generate => 0,
+        Tool::Interpolate => 2,
+        Tool::Continue | Tool::Drumify | Tool::Groove => 1,
+    };
+    Job {
+        tool: match tool {
+            Tool::Continue => cadenza_engine::Tool::Continue,
+            Tool::Generate => cadenza_engine::Tool::Generate,
+            Tool::Interpolate => cadenza_engine::Tool::Interpolate,
+            Tool::Drumify => cadenza_engine::Tool::Drumify,
+            Tool::Groove => cadenza_engine::Tool::Groove,
+        },
+        mode: match mode {
+            Mode::Melody => cadenza_engine::Mode::Melody,
+            Mode::Drums => cadenza_engine::Mode::Drums,
+        },
+        temperature,
+        variations: variations as usize,
+        bars: length_bars,
+        interp_steps: interp_steps as usize,
+        include_endpoints: true,
+        continuation_only: false,
+        seed: request.seed,
+        key: key.map(|(tonic, scale)| KeyScale::new(tonic, engine_scale(scale))),
+        inputs: request.inputs.iter().take(inputs_needed).cloned().collect(),
+    }
+}
+
+fn engine_scale(scale: Scale) -> cadenza_engine::Scale {
+    use cadenza_engine::Scale as E;
+    match scale {
+        Scale::Major => E::Major,
+        Scale::Minor => E::Minor,
+        Scale::HarmonicMinor => E::HarmonicMinor,
+        Scale::Dorian => E::Dorian,
+        Scale::Phrygian => E::Phrygian,
+        Scale::Lydian => E::Lydian,
+        Scale::Mixolydian => E::Mixolydian,
+        Scale::MajorPentatonic => E::MajorPentatonic,
+        Scale::MinorPentatonic => E::MinorPentatonic,
+        Scale::Blues => E::Blues,
+    }
+}

@@ -1,0 +1,119 @@
+//! The plugin with the real inference engine (ONNX Runtime and the committed models), driven
+//! through `process()`: a captured phrase goes in, variations come back and play in sync.
+//! Needs `target/onnxruntime/libonnxruntime.so.1.31.1` (`cargo xtask fetch-ort`; `cargo xtask
+//! test` bundles first).
+
+use std::time::Duration;
+
+use cadenza::messages::EngineEvent;
+use cadenza::params::{Mode, Tool};
+use cadenza_tests::{note_off, note_on, set_param, Host};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// C D E F as quarter notes (each half a beat long) in bar 1, transport rolling.
+fn record_phrase(host: &mut Host, pitches: [u8; 4]) {
+    host.playing = true;
+    host.locate_beats(0.0);
+    let spb = host.samples_per_beat();
+    let at = |beat: f64| (beat * spb).round() as usize;
+    let input: Vec<_> = pitches
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &p)| [(at(i as f64), note_on(p, 100)), (at(i as f64 + 0.5), note_off(p))])
+        .collect();
+    host.run(at(4.0), 256, &input);
+    host.playing = false;
+}
+
+fn generate(host: &mut Host) -> EngineEvent {
+    set_param(&host.plugin.params_arc().generate, true);
+    host.run(64, 64, &[]);
+    set_param(&host.plugin.params_arc().generate, false);
+    host.wait_for_engine(WAIT)
+}
+
+#[test]
+fn continue_melody_keeps_the_phrase_and_adds_bars_in_range() {
+    let mut host = Host::new_onnx(48_000.0);
+    let params = host.plugin.params_arc().clone();
+    set_param(&params.capture_bars, 1);
+    set_param(&params.variations, 3);
+    set_param(&params.length_bars, 2);
+    set_param(&params.temperature, 1.0);
+    record_phrase(&mut host, [60, 62, 64, 65]);
+    let event = generate(&mut host);
+    assert!(matches!(event, EngineEvent::Finished { variations: 3, .. }), "{event:?}");
+    let session = host.plugin.engine().session.lock().clone();
+    let input = session.inputs[0].clone().unwrap();
+    for clip in &session.generated {
+        assert_eq!(clip.bars, 3, "the one captured bar plus two new ones");
+        let first_bar: Vec<_> = clip.notes.iter().filter(|n| n.start < 1920).map(|n| (n.pitch, n.start)).collect();
+        let wanted: Vec<_> = input.notes.iter().map(|n| (n.pitch, n.start)).collect();
+        assert_eq!(first_bar, wanted, "the output starts with the input");
+        assert!(clip.notes.iter().all(|n| (21..=108).contains(&n.pitch) && n.end > n.start && n.end <= 3 * 1920));
+    }
+    assert!(session.generated.iter().any(|c| c.notes.iter().any(|n| n.start >= 1920)), "nothing was continued");
+    assert_ne!(session.generated[0], session.generated[1], "variations differ");
+
+    // And the player has it: bar 1 of the song sounds like the input.
+    host.playing = true;
+    host.locate_beats(0.0);
+    host.output.clear();
+    host.steady_time = host.pos_samples;
+    host.run(48_000 * 2, 512, &[]);
+    let onsets: Vec<_> = host.notes().into_iter().filter(|e| e.3 > 0).take(4).map(|e| (e.0, e.1)).collect();
+    assert_eq!(onsets, vec![(0, 60), (24_000, 62), (48_000, 64), (72_000, 65)]);
+    assert_eq!(host.process_allocations, 0);
+}
+
+#[test]
+fn temperature_zero_is_deterministic_and_the_key_mask_holds() {
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let mut host = Host::new_onnx(48_000.0);
+        let params = host.plugin.params_arc().clone();
+        set_param(&params.capture_bars, 1);
+        set_param(&params.variations, 2);
+        set_param(&params.length_bars, 4);
+        set_param(&params.temperature, 0.0);
+        record_phrase(&mut host, [60, 64, 67, 72]);
+        assert!(matches!(generate(&mut host), EngineEvent::Finished { .. }));
+        runs.push(host.plugin.engine().session.lock().generated.clone());
+    }
+    assert_eq!(runs[0], runs[1], "greedy decoding must not depend on the run");
+
+    let mut host = Host::new_onnx(48_000.0);
+    let params = host.plugin.params_arc().clone();
+    set_param(&params.capture_bars, 1);
+    set_param(&params.length_bars, 4);
+    set_param(&params.temperature, 1.5);
+    set_param(&params.key, cadenza::params::KeyRoot::D);
+    set_param(&params.scale, cadenza::params::Scale::MinorPentatonic);
+    record_phrase(&mut host, [62, 65, 67, 69]);
+    assert!(matches!(generate(&mut host), EngineEvent::Finished { .. }));
+    let d_minor_pentatonic = [2u8, 5, 7, 9, 0];
+    for clip in host.plugin.engine().session.lock().generated.iter() {
+        for note in clip.notes.iter().filter(|n| n.start >= 1920) {
+            assert!(d_minor_pentatonic.contains(&(note.pitch % 12)), "{} is outside D minor pentatonic", note.pitch);
+        }
+    }
+}
+
+#[test]
+fn continue_drums_plays_only_mapped_drum_pitches() {
+    let mut host = Host::new_onnx(48_000.0);
+    let params = host.plugin.params_arc().clone();
+    set_param(&params.capture_bars, 1);
+    set_param(&params.mode, Mode::Drums);
+    set_param(&params.tool, Tool::Continue);
+    set_param(&params.length_bars, 2);
+    record_phrase(&mut host, [36, 42, 38, 42]);
+    let event = generate(&mut host);
+    assert!(matches!(event, EngineEvent::Finished { .. }), "{event:?}");
+    let outputs = [36u8, 38, 42, 46, 45, 48, 50, 49, 51];
+    for clip in host.plugin.engine().session.lock().generated.iter() {
+        assert!(clip.is_drum);
+        assert!(clip.notes.iter().all(|n| outputs.contains(&n.pitch)), "{:?}", clip.notes);
+    }
+}
