@@ -26,6 +26,9 @@ pub struct Session {
     pub inputs: [Option<Clip>; INPUT_SLOTS],
     pub generated: Vec<Clip>,
     pub selected: Option<usize>,
+    /// Clips the musician starred. They outlive the batch they came from (a new generation
+    /// replaces `generated`, never these) and are saved with the project.
+    pub kept: Vec<Clip>,
 }
 
 /// The saved layout as read from disk; every field optional so older versions load.
@@ -36,12 +39,13 @@ struct SavedSession {
     inputs: [Option<Clip>; INPUT_SLOTS],
     generated: Vec<Clip>,
     selected: Option<usize>,
+    kept: Vec<Clip>,
 }
 
 impl Default for SavedSession {
     fn default() -> Self {
         // A blob without a version field predates versioning: version 0.
-        Self { version: 0, inputs: [None, None], generated: Vec::new(), selected: None }
+        Self { version: 0, inputs: [None, None], generated: Vec::new(), selected: None, kept: Vec::new() }
     }
 }
 
@@ -56,7 +60,7 @@ impl From<serde_json::Value> for Session {
 
 impl Default for Session {
     fn default() -> Self {
-        Self { version: SESSION_VERSION, inputs: [None, None], generated: Vec::new(), selected: None }
+        Self { version: SESSION_VERSION, inputs: [None, None], generated: Vec::new(), selected: None, kept: Vec::new() }
     }
 }
 
@@ -68,14 +72,36 @@ impl Session {
         if saved.version > SESSION_VERSION {
             return Err(format!("it was saved by a newer Cadenza (session version {})", saved.version));
         }
-        for clip in saved.inputs.iter().flatten().chain(&saved.generated) {
+        for clip in saved.inputs.iter().flatten().chain(&saved.generated).chain(&saved.kept) {
             if clip.notes.iter().any(|n| n.end <= n.start || n.pitch > 127 || n.velocity > 127 || n.channel > 15) {
                 return Err("it holds an invalid note".into());
             }
         }
-        let session =
-            Session { version: saved.version, inputs: saved.inputs, generated: saved.generated, selected: saved.selected };
+        let session = Session {
+            version: saved.version,
+            inputs: saved.inputs,
+            generated: saved.generated,
+            selected: saved.selected,
+            kept: saved.kept,
+        };
         Ok(session.migrate())
+    }
+
+    /// Whether generated clip `index` is among the kept ones.
+    pub fn is_kept(&self, index: usize) -> bool {
+        self.generated.get(index).is_some_and(|clip| self.kept.contains(clip))
+    }
+
+    /// Stars (or un-stars) generated clip `index`.
+    pub fn set_kept(&mut self, index: usize, keep: bool) {
+        let Some(clip) = self.generated.get(index) else { return };
+        let already = self.kept.contains(clip);
+        if keep && !already {
+            self.kept.push(clip.clone());
+        } else if !keep && already {
+            let clip = clip.clone();
+            self.kept.retain(|k| *k != clip);
+        }
     }
 
     pub fn selected_clip(&self) -> Option<(usize, &Clip)> {

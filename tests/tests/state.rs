@@ -24,6 +24,7 @@ fn session_round_trips_through_the_persisted_fields() {
         inputs: [Some(clip(60, 2)), Some(clip(62, 4))],
         generated: vec![clip(70, 1), clip(71, 1), clip(72, 1)],
         selected: Some(2),
+        kept: vec![clip(40, 2)],
     };
     host.plugin.engine().session.replace(session.clone());
     let saved = host.plugin.params_arc().serialize_fields();
@@ -94,4 +95,28 @@ fn a_session_from_a_newer_cadenza_or_with_garbage_loads_empty_instead_of_crashin
 fn a_session_blob_that_is_not_json_leaves_the_current_session_alone() {
     let session = load_session_json("{{{ not json");
     assert_eq!(session.generated, vec![clip(99, 1)], "nothing is lost");
+}
+
+#[test]
+fn kept_clips_survive_a_new_generation_and_the_save() {
+    let mut host = Host::new(48_000.0);
+    host.plugin.engine().session.replace(Session {
+        generated: vec![clip(70, 1), clip(71, 1)],
+        selected: Some(0),
+        ..Session::default()
+    });
+    host.plugin.engine().session.lock().set_kept(1, true);
+    // A new batch replaces the generated clips.
+    host.plugin.engine().session.lock().inputs[0] = Some(clip(60, 1));
+    let settings = host.plugin.params_arc().tool_settings();
+    host.plugin.engine().submit(settings, 1).unwrap();
+    host.wait_for_engine(Duration::from_secs(5));
+    let session = host.plugin.engine().session.lock().clone();
+    assert_ne!(session.generated[0], clip(70, 1), "a new batch arrived");
+    assert_eq!(session.kept, vec![clip(71, 1)], "the starred clip is still there");
+
+    let saved = host.plugin.params_arc().serialize_fields();
+    let restored = Host::new(48_000.0);
+    restored.plugin.params_arc().deserialize_fields(&saved);
+    assert_eq!(restored.plugin.engine().session.lock().kept, vec![clip(71, 1)]);
 }

@@ -52,4 +52,15 @@ impl EngineShared {
         let session = self.session.lock();
         (session.inputs.clone(), session.generated.clone(), session.selected)
     }
+
+    /// Stars or un-stars result `index` (kept clips are saved with the project).
+    pub fn set_kept(&self, index: usize, keep: bool) {
+        self.session.lock().set_kept(index, keep);
+    }
+
+    /// One flag per generated clip: is it kept?
+    pub fn kept_marks(&self) -> Vec<bool> {
+        let session = self.session.lock();
+        (0..session.generated.len()).map(|i| session.is_kept(i)).collect()
+    }
 }

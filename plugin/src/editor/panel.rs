@@ -262,7 +262,7 @@ impl Panel {
             self.inputs = inputs.map(|clip| clip.map(|c| Shown::new(c, &self.drum_map)));
             if batch_changed {
                 self.results = generated.into_iter().map(|c| Shown::new(c, &self.drum_map)).collect();
-                self.favourites = vec![false; self.results.len()];
+                self.favourites = self.shared.kept_marks();
                 self.batch_stamp = now_secs();
             }
             self.selected = selected;
@@ -860,6 +860,8 @@ impl Panel {
         if let Some(index) = toggle_fav {
             if let Some(f) = self.favourites.get_mut(index) {
                 *f = !*f;
+                // Kept clips are saved with the project and survive the next generation.
+                self.shared.set_kept(index, *f);
             }
         }
         if let Some((index, slot)) = use_as {
