@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use egui::{
     Align, Color32, CornerRadius, FontId, Key, Layout, Pos2, Rect, RichText, Sense, Stroke, StrokeKind, Ui, Vec2,
 };
-use nice_plug::prelude::{Param, ParamSetter};
+use nice_plug::prelude::{Enum, Param, ParamSetter};
 
 use cadenza_music::{import_midi_file, Clip, DrumMap, ImportOptions};
 
@@ -19,13 +19,13 @@ use super::files;
 use super::pianoroll::{self, RollLayout, Rows};
 use crate::engine::EngineShared;
 use crate::messages::{EngineEvent, ToolSettings};
-use crate::params::{CadenzaParams, Mode, Playback, Tool};
+use crate::params::{CadenzaParams, KeyRoot, Mode, Playback, Scale, Tool};
 use crate::session::INPUT_SLOTS;
 
 /// Smallest logical size the panel lays out well in.
 pub const MIN_SIZE: (f32, f32) = (760.0, 520.0);
 /// The size it opens at.
-pub const DEFAULT_SIZE: (f32, f32) = (980.0, 660.0);
+pub const DEFAULT_SIZE: (f32, f32) = (980.0, 700.0);
 
 pub const TOOLS: [Tool; 5] = [Tool::Continue, Tool::Generate, Tool::Interpolate, Tool::Drumify, Tool::Groove];
 
@@ -421,6 +421,51 @@ impl Panel {
         });
     }
 
+    /// Key and scale of the melody key mask, as two drop-downs bound to their host parameters.
+    fn key_row(&mut self, ui: &mut Ui, setter: &ParamSetter) {
+        ui.horizontal(|ui| {
+            let params = self.params.clone();
+            let key = params.key.value();
+            let response = egui::ComboBox::from_id_salt("key")
+                .width(64.0)
+                .selected_text(key_name(key))
+                .show_ui(ui, |ui| {
+                    for index in 0..KeyRoot::variants().len() {
+                        let value = KeyRoot::from_index(index);
+                        if ui.selectable_label(key == value, key_name(value)).clicked() && key != value {
+                            setter.begin_set_parameter(&params.key);
+                            setter.set_parameter(&params.key, value);
+                            setter.end_set_parameter(&params.key);
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Tonic of the key the melody keeps to (Off = any note)");
+            self.note_rect("key", response.rect);
+            let scale = params.scale.value();
+            let response = ui
+                .add_enabled_ui(key != KeyRoot::Off, |ui| {
+                    egui::ComboBox::from_id_salt("scale")
+                        .width(130.0)
+                        .selected_text(Scale::variants()[scale.to_index()])
+                        .show_ui(ui, |ui| {
+                            for (index, name) in Scale::variants().iter().enumerate() {
+                                let value = Scale::from_index(index);
+                                if ui.selectable_label(scale == value, *name).clicked() && scale != value {
+                                    setter.begin_set_parameter(&params.scale);
+                                    setter.set_parameter(&params.scale, value);
+                                    setter.end_set_parameter(&params.scale);
+                                }
+                            }
+                        })
+                        .response
+                })
+                .inner
+                .on_hover_text("Scale of the key: only its notes can start");
+            self.note_rect("scale", response.rect);
+        });
+    }
+
     fn tool_controls(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         let tool = self.params.tool.value();
         ui.label(RichText::new(tool_name(tool)).heading());
@@ -481,6 +526,11 @@ impl Panel {
                     16,
                     "How many clips morph from input A to input B (1–16)",
                 );
+                ui.end_row();
+            }
+            if matches!(tool, Tool::Continue | Tool::Generate | Tool::Interpolate) && self.params.mode.value() == Mode::Melody {
+                ui.label("Key").on_hover_text("Only notes of this key and scale are generated (Off = any note)");
+                self.key_row(ui, setter);
                 ui.end_row();
             }
             ui.label("Temperature").on_hover_text("Host-automatable: 0 = most likely, 1 = as trained, 2 = wild");
@@ -1175,4 +1225,8 @@ pub fn paint_roll(ui: &Ui, rect: Rect, roll: &RollLayout, highlighted: bool) {
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn key_name(key: KeyRoot) -> &'static str {
+    KeyRoot::variants()[key.to_index()]
 }
