@@ -216,6 +216,12 @@ def write_manifest(ctx, entries: dict):
         man = json.loads(ctx.manifest.read_text())
     models = man.get("models", {})
     models.update(entries)
+    notes_file = Path(__file__).resolve().parent.parent / "listening_notes.json"
+    if notes_file.exists() and not ctx.smoke:
+        notes = json.loads(notes_file.read_text())
+        for n, m in models.items():
+            if n in notes:
+                m["listening_notes"] = notes[n]
     total = 0
     for m in models.values():
         for g in m["graphs"].values():
