@@ -291,6 +291,15 @@ impl Vae {
             manifest,
         )?;
         let state = need(entry.state.as_ref(), model, "state", manifest)?;
+        let bar = cadenza_music::spec::STEPS_PER_BAR as usize;
+        if steps == 0 || steps % bar != 0 || z_dim == 0 {
+            return Err(invalid(
+                manifest,
+                format!(
+                    "model {model:?}: {steps} steps / z_dim {z_dim} (need whole bars, z_dim > 0)"
+                ),
+            ));
+        }
         let enc = entry.graph(model, "encoder", manifest)?;
         let init = entry.graph(model, "init", manifest)?;
         let dec = entry.graph(model, "decoder", manifest)?;

@@ -140,15 +140,15 @@ fn sample_one(
 /// no branches and no libm call.
 #[inline]
 pub fn exp2_nonpositive(x: f32) -> f32 {
-    // NaN.max(..) is -126: callers zero NaN logits themselves.
-    let x = x.max(-126.0).min(0.0);
+    // A NaN stays NaN (callers zero the weights of NaN logits themselves).
+    let x = x.clamp(-126.0, 0.0);
     // Round -x half up with a truncating cast (x <= 0): n = -m, f = x + m in [-0.5, 0.5].
     let m = (0.5 - x) as i32;
     let f = x + m as f32;
     // Taylor polynomial of e^(f ln 2); on |f| <= 1/2 the error is below 2e-7.
     const C: [f32; 7] = [
         1.0,
-        0.693_147_2,
+        std::f32::consts::LN_2,
         0.240_226_5,
         0.055_504_11,
         0.009_618_129,
