@@ -127,6 +127,11 @@ impl Host {
         Self::with_plugin(Cadenza::default(), sample_rate, ProcessMode::Realtime)
     }
 
+    /// A given plugin instance at 48 kHz (for tests that build it themselves).
+    pub fn with_plugin_for_tests(plugin: Cadenza) -> Self {
+        Self::with_plugin(plugin, 48_000.0, ProcessMode::Realtime)
+    }
+
     fn with_mode(sample_rate: f32, process_mode: ProcessMode) -> Self {
         Self::with_plugin(Cadenza::with_generator(|_| Box::new(OctaveEcho)), sample_rate, process_mode)
     }

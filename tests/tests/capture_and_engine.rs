@@ -127,3 +127,41 @@ fn the_editor_can_ask_for_the_capture_in_slot_b_and_submit_a_job() {
     let event = host.wait_for_engine(WAIT);
     assert_eq!(event, EngineEvent::Finished { id, variations: settings.variations as usize });
 }
+
+#[test]
+fn a_panicking_job_is_reported_and_the_engine_keeps_serving() {
+    use cadenza::engine::{Generator, Progress};
+    use cadenza::messages::{EngineError, EngineRequest};
+    use cadenza::music::Clip;
+
+    /// Panics on the first job, echoes afterwards.
+    struct PanicsOnce(bool);
+    impl Generator for PanicsOnce {
+        fn generate(&mut self, request: &EngineRequest, progress: &Progress) -> Result<Vec<Clip>, EngineError> {
+            if !std::mem::replace(&mut self.0, true) {
+                panic!("injected fault");
+            }
+            cadenza::engine::OctaveEcho.generate(request, progress)
+        }
+    }
+
+    let plugin = cadenza::Cadenza::with_generator(|_| Box::new(PanicsOnce(false)));
+    let mut host = Host::with_plugin_for_tests(plugin);
+    set_param(&host.plugin.params_arc().capture_bars, 1);
+    record_phrase(&mut host);
+    set_param(&host.plugin.params_arc().generate, true);
+    host.run(64, 64, &[]);
+    let event = host.wait_for_engine(WAIT);
+    let EngineEvent::Failed { error: EngineError::Internal(message), .. } = event else { panic!("{event:?}") };
+    assert!(message.contains("injected fault"), "{message}");
+
+    // MIDI still passes, and the retry works.
+    host.output.clear();
+    host.run(64, 64, &[(1, note_on(70, 70))]);
+    assert_eq!(host.notes().len(), 1);
+    set_param(&host.plugin.params_arc().generate, false);
+    host.run(64, 64, &[]);
+    set_param(&host.plugin.params_arc().generate, true);
+    host.run(64, 64, &[]);
+    assert!(matches!(host.wait_for_engine(WAIT), EngineEvent::Finished { .. }));
+}
