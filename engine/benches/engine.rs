@@ -224,9 +224,23 @@ fn batched_vs_unbatched(c: &mut Criterion) {
     }
 }
 
+/// The sampler alone: one step of 16 rows over the 512 drum tokens.
+fn sampler(c: &mut Criterion) {
+    use cadenza_engine::sampling::{sample_rows, Pcg32};
+    let mut r = Pcg32::new(1, 1);
+    let logits: Vec<f32> = (0..16 * 512)
+        .map(|_| (r.next_normal() * 3.0) as f32)
+        .collect();
+    let mut rngs: Vec<Pcg32> = (0..16).map(|i| Pcg32::new(2, i)).collect();
+    let mut out = vec![0i64; 16];
+    c.bench_function("sample_rows_16x512_t1", |b| {
+        b.iter(|| sample_rows(&logits, 512, 1.0, None, &mut rngs, &mut out))
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
-    targets = tools, batched_vs_unbatched
+    targets = sampler, tools, batched_vs_unbatched
 }
 criterion_main!(benches);
