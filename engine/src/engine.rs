@@ -78,8 +78,9 @@ impl Engine {
     ) -> Result<Output, EngineError> {
         job.validate()?;
         // Input problems first: they are cheaper to report than a missing model.
-        for (i, clip) in job.inputs.iter().enumerate() {
-            let label = match (job.inputs.len(), i) {
+        let used = job.used_inputs();
+        for (i, clip) in used.iter().enumerate() {
+            let label = match (used.len(), i) {
                 (1, _) => "the input clip".to_string(),
                 (_, 0) => "input A".to_string(),
                 _ => "input B".to_string(),

@@ -51,6 +51,15 @@ impl Tool {
         }
     }
 
+    /// How many input clips the tool reads (A, or A and B).
+    pub fn inputs_needed(self) -> usize {
+        match self {
+            Tool::Generate => 0,
+            Tool::Interpolate => 2,
+            _ => 1,
+        }
+    }
+
     /// The groove model variant (manifest `variants`) for Drumify/Groove.
     pub fn groove_variant(self) -> Option<&'static str> {
         match self {
@@ -252,7 +261,8 @@ pub struct Job {
     pub seed: u64,
     /// Melody only: restrict generated notes to this key.
     pub key: Option<KeyScale>,
-    /// Continue/Drumify/Groove: one clip; Interpolate: two; Generate: none.
+    /// Continue/Drumify/Groove read the first clip, Interpolate the first two, Generate none;
+    /// extra clips are ignored.
     pub inputs: Vec<Clip>,
 }
 
@@ -311,27 +321,18 @@ impl Job {
                 self.interp_steps
             )));
         }
-        let wanted = match self.tool {
-            Tool::Generate => 0..=0,
-            Tool::Interpolate => 2..=2,
-            _ => 1..=1,
-        };
-        if !wanted.contains(&self.inputs.len()) {
+        let needed = self.tool.inputs_needed();
+        if self.inputs.len() < needed {
             let what = match self.tool {
-                Tool::Generate => "Generate takes no input clip".to_string(),
                 Tool::Interpolate => format!(
                     "Interpolate needs two input clips (A and B), got {}",
                     self.inputs.len()
                 ),
-                t => format!(
-                    "{} needs one input clip, got {}",
-                    capitalized(t.name()),
-                    self.inputs.len()
-                ),
+                t => format!("{} needs one input clip, got none", capitalized(t.name())),
             };
             return Err(EngineError::invalid(what));
         }
-        for clip in &self.inputs {
+        for clip in self.used_inputs() {
             if clip.bars > MAX_INPUT_BARS {
                 return Err(EngineError::invalid(format!(
                     "the input is {} bars long; at most {MAX_INPUT_BARS} bars are supported",
@@ -346,6 +347,14 @@ impl Job {
             }
         }
         Ok(())
+    }
+}
+
+impl Job {
+    /// The inputs the tool reads: extra clips (e.g. input A passed along to Generate, or B to
+    /// Continue) are ignored, so a caller may always send what it has captured.
+    pub fn used_inputs(&self) -> &[Clip] {
+        &self.inputs[..self.inputs.len().min(self.tool.inputs_needed())]
     }
 }
 

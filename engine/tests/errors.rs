@@ -274,13 +274,6 @@ fn invalid_requests() {
             },
             "one input",
         ),
-        (
-            Job {
-                tool: Tool::Generate,
-                ..continue_job()
-            },
-            "no input",
-        ),
     ];
     for (job, words) in cases {
         let err = e
@@ -305,6 +298,19 @@ fn invalid_requests() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("notes"), "{err}");
+}
+
+#[test]
+fn unused_inputs_are_ignored() {
+    // The plugin may send input A (even an empty capture) along with Generate, and B with
+    // Continue: neither is an error.
+    let mut e = engine_with(MODEL);
+    let empty = Clip::new(2, TimeSignature::FOUR_FOUR, false);
+    let job = Job {
+        inputs: vec![melody_a(), empty],
+        ..continue_job()
+    };
+    assert_eq!(run(&mut e, &job).unwrap().clips.len(), 2);
 }
 
 #[test]
