@@ -148,6 +148,7 @@ pub fn environment(path: &Path) -> Result<Environment, EngineError> {
         return Ok(l.env.clone());
     }
     let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    disable_ort_telemetry();
     let builder = ort::init_from(&abs).map_err(|e| EngineError::RuntimeLoad {
         path: abs.clone(),
         reason: e.to_string(),
@@ -162,6 +163,20 @@ pub fn environment(path: &Path) -> Result<Environment, EngineError> {
         })?;
     let loaded = RUNTIME.get_or_init(|| Loaded { path: abs, env });
     Ok(loaded.env.clone())
+}
+
+pub const ENV_ORT_TELEMETRY: &str = "ORT_DISABLE_TELEMETRY";
+
+/// ONNX Runtime >= 1.29 on Linux (the PyPI build we ship) starts a 1DS telemetry uploader when
+/// the environment is created: a background thread, HTTPS uploads to Microsoft and a session
+/// file in the current directory — none of which a plugin inside someone's DAW may do.
+/// `DisableTelemetryEvents()` (what `with_telemetry(false)` calls) comes after creation and is too
+/// late; only `ORT_DISABLE_TELEMETRY=1` in the environment before creation prevents it. We set
+/// it once, under the init lock, unless the user set it explicitly.
+fn disable_ort_telemetry() {
+    if std::env::var_os(ENV_ORT_TELEMETRY).is_none() {
+        std::env::set_var(ENV_ORT_TELEMETRY, "1");
+    }
 }
 
 /// The library the process loaded, if any.
