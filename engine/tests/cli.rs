@@ -125,3 +125,59 @@ fn exit_codes_and_messages() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("variations"));
 }
+
+#[test]
+fn every_subcommand_writes_its_files() {
+    let dir = scratch("cli-all");
+    let (a, b, beat) = (dir.join("a.mid"), dir.join("b.mid"), dir.join("beat.mid"));
+    write_mid(&a, &melody_a());
+    write_mid(&b, &melody_b());
+    write_mid(&beat, &drums_a());
+    let cases: Vec<(&str, Vec<&Path>, Vec<&str>, usize, u16)> = vec![
+        (
+            "generate",
+            vec![],
+            vec!["--mode", "drums", "-n", "2", "-b", "8"],
+            2,
+            8,
+        ),
+        ("interpolate", vec![&a, &b], vec!["--steps", "3"], 3, 4),
+        ("drumify", vec![&a], vec!["-n", "2"], 2, 2),
+        ("groove", vec![&beat], vec!["-n", "1"], 1, 4),
+        (
+            "continue",
+            vec![&beat],
+            vec!["-n", "1", "-b", "2", "--continuation-only"],
+            1,
+            2,
+        ),
+    ];
+    for (tool, inputs, extra, files, bars) in cases {
+        let out = dir.join(tool);
+        let mut cmd = cadenza();
+        cmd.arg(tool)
+            .arg("-q")
+            .arg("--png")
+            .arg("--out")
+            .arg(&out)
+            .args(&extra);
+        for i in inputs {
+            cmd.arg("--input").arg(i);
+        }
+        let o = cmd.output().unwrap();
+        assert!(
+            o.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for i in 1..=files {
+            let mid = out.join(format!("{tool}_{i:02}.mid"));
+            let clip = import_midi_file(&mid, &ImportOptions::default())
+                .unwrap()
+                .clip;
+            assert_eq!(clip.bars, bars, "{tool}");
+            assert!(out.join(format!("{tool}_{i:02}.png")).is_file());
+        }
+        assert!(!out.join(format!("{tool}_{:02}.mid", files + 1)).exists());
+    }
+}
