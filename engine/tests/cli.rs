@@ -133,7 +133,9 @@ fn every_subcommand_writes_its_files() {
     write_mid(&a, &melody_a());
     write_mid(&b, &melody_b());
     write_mid(&beat, &drums_a());
-    let cases: Vec<(&str, Vec<&Path>, Vec<&str>, usize, u16)> = vec![
+    /// (subcommand, inputs, extra arguments, files written, bars per file)
+    type Case<'a> = (&'a str, Vec<&'a Path>, Vec<&'a str>, usize, u16);
+    let cases: Vec<Case> = vec![
         (
             "generate",
             vec![],
