@@ -189,15 +189,26 @@ impl EngineThread {
     fn tick(&mut self) {
         let shared = self.shared.clone();
         shared.bridge.collect_garbage();
+        // Only the newest job runs: requests that piled up while the engine was busy are
+        // stale (a musician pressing Generate twice wants the second).
+        let mut newest: Option<EngineRequest> = None;
+        let supersede = |job: EngineRequest, newest: &mut Option<EngineRequest>| {
+            if let Some(stale) = newest.replace(job) {
+                shared.notify(EngineEvent::Failed { id: stale.id, error: EngineError::Superseded });
+            }
+        };
         let mut rt_jobs_done = 0;
         while let Some(request) = shared.bridge.requests.pop() {
             if let Some(job) = self.take_rt_request(&request) {
-                self.run_job(job);
+                supersede(job, &mut newest);
             }
             shared.bridge.recycle(request);
             rt_jobs_done += 1;
         }
         while let Some(job) = shared.ui_requests.pop() {
+            supersede(job, &mut newest);
+        }
+        if let Some(job) = newest {
             self.run_job(job);
         }
         if shared.session.take_changed() {

@@ -89,6 +89,8 @@ pub enum EngineError {
     MissingInput { tool: &'static str, needed: usize, got: usize },
     #[error("the engine failed: {0}")]
     Internal(String),
+    #[error("replaced by a newer request")]
+    Superseded,
     /// The inference engine's own message (missing model, bad input, …), ready to show.
     #[error("{0}")]
     Engine(String),

@@ -165,3 +165,55 @@ fn a_panicking_job_is_reported_and_the_engine_keeps_serving() {
     host.run(64, 64, &[]);
     assert!(matches!(host.wait_for_engine(WAIT), EngineEvent::Finished { .. }));
 }
+
+#[test]
+fn requests_that_pile_up_while_the_engine_is_busy_are_superseded_by_the_newest() {
+    use cadenza::engine::{Generator, OctaveEcho, Progress};
+    use cadenza::messages::{EngineError, EngineRequest};
+    use cadenza::music::Clip;
+
+    /// Takes 300 ms per job, like a long generation.
+    struct Slow;
+    impl Generator for Slow {
+        fn generate(&mut self, request: &EngineRequest, progress: &Progress) -> Result<Vec<Clip>, EngineError> {
+            std::thread::sleep(Duration::from_millis(300));
+            OctaveEcho.generate(request, progress)
+        }
+    }
+
+    let mut host = Host::with_plugin_for_tests(cadenza::Cadenza::with_generator(|_| Box::new(Slow)));
+    let shared = host.plugin.engine().clone();
+    shared.session.lock().inputs[0] = Some(cadenza_tests::test_clip());
+    let mut settings = host.plugin.params_arc().tool_settings();
+    settings.variations = 1;
+    let first = shared.submit(settings, 1).unwrap();
+    // Wait until the engine is busy with the first job, then press twice more.
+    let deadline = std::time::Instant::now() + WAIT;
+    while shared.events.pop() != Some(EngineEvent::Started { id: first }) {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    settings.variations = 2;
+    let stale = shared.submit(settings, 2).unwrap();
+    settings.variations = 3;
+    let newest = shared.submit(settings, 3).unwrap();
+
+    let mut events = Vec::new();
+    while !events.iter().any(|e| matches!(e, EngineEvent::Finished { id, .. } if *id == newest)) {
+        assert!(std::time::Instant::now() < deadline, "{events:?}");
+        while let Some(event) = shared.events.pop() {
+            events.push(event);
+        }
+        host.run(64, 64, &[]);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(
+        events,
+        vec![
+            EngineEvent::Finished { id: first, variations: 1 },
+            EngineEvent::Failed { id: stale, error: EngineError::Superseded },
+            EngineEvent::Started { id: newest },
+            EngineEvent::Finished { id: newest, variations: 3 },
+        ]
+    );
+}
