@@ -27,7 +27,7 @@ const POLL: Duration = Duration::from_millis(8);
 /// A drag with the button held longer than this is abandoned.
 const DRAG_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a target may take to answer a position or to finish after the drop.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct Atoms {
     pub xdnd_aware: Atom,
@@ -98,6 +98,7 @@ pub fn run_drag(path: &Path, display: Option<&str>) -> Result<Outcome, String> {
     // When the target last answered (or the drag last changed target).
     let mut last_answer = Instant::now();
     let mut last_position = None;
+    let mut drop_sent = false;
     // Where each target's messages go (its XdndProxy, or itself).
     let mut proxies = std::collections::HashMap::new();
     let outcome = loop {
@@ -120,6 +121,12 @@ pub fn run_drag(path: &Path, display: Option<&str>) -> Result<Outcome, String> {
         }
         if let Some(outcome) = drag.outcome() {
             break outcome;
+        }
+        // The target's time to answer the drop counts from the drop, not from its last status
+        // (reading the data can take a while on a busy machine).
+        if drag.awaiting_finished() && !drop_sent {
+            drop_sent = true;
+            last_answer = Instant::now();
         }
         let timed_out =
             started.elapsed() > DRAG_TIMEOUT || (drag.awaiting_answer() && last_answer.elapsed() > ANSWER_TIMEOUT);

@@ -98,6 +98,11 @@ impl Source {
 
     /// Whether the source waits for the target (a status for a position in flight, or the
     /// finish after the drop): the driver times out only then.
+    /// True once the drop was sent and the target's XdndFinished is due.
+    pub fn awaiting_finished(&self) -> bool {
+        matches!(self.state, State::AwaitingFinished { .. })
+    }
+
     pub fn awaiting_answer(&self) -> bool {
         match self.state {
             State::Dragging { target: Some(t), .. } => t.awaiting_status,
