@@ -39,27 +39,6 @@ pub(crate) fn check_clip(clip: &Clip, label: &str) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// Shifts every pitch by `semitones`, folding notes that leave `min..=max` back by octaves.
-fn shift_fold(clip: &Clip, semitones: i32, min: u8, max: u8) -> (Clip, usize) {
-    let mut out = clip.clone();
-    let mut folded = 0;
-    for n in &mut out.notes {
-        let mut p = n.pitch as i32 + semitones;
-        if p < min as i32 || p > max as i32 {
-            folded += 1;
-        }
-        while p < min as i32 {
-            p += 12;
-        }
-        while p > max as i32 {
-            p -= 12;
-        }
-        n.pitch = p as u8;
-    }
-    out.sort();
-    (out, folded)
-}
-
 /// The whole-octave shift that brings the most notes of `clips` into the melody range.
 pub(crate) fn melody_shift(clips: &[&Clip]) -> i32 {
     let mut all = Clip::new(1, TimeSignature::FOUR_FOUR, false);
@@ -77,7 +56,12 @@ pub(crate) fn melody_tokens(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<i64>, EngineError> {
     let (trimmed, _) = trim_legato(clip, LEGATO_TICKS);
-    let (fitted, folded) = shift_fold(&trimmed, shift, MELODY_MIN_PITCH, MELODY_MAX_PITCH);
+    let (fitted, folded) = cadenza_music::transpose::shift_and_fold(
+        &trimmed,
+        shift,
+        MELODY_MIN_PITCH,
+        MELODY_MAX_PITCH,
+    );
     let enc = encode_melody(&fitted).map_err(from_music)?;
     if enc.dropped.polyphony > 0 {
         warnings.push(format!(
@@ -118,7 +102,7 @@ pub(crate) fn warn_unmapped(unmapped: usize, label: &str, warnings: &mut Vec<Str
 pub(crate) fn melody_clip(ids: &[i64], shift: i32) -> Result<Clip, EngineError> {
     let tokens = melody_tokens_from_ids(ids).map_err(from_music)?;
     let clip = decode_melody(&tokens).map_err(from_music)?;
-    Ok(shift_fold(&clip, -shift, 0, 127).0)
+    Ok(cadenza_music::transpose::shift_and_fold(&clip, -shift, 0, 127).0)
 }
 
 /// Drum model output → clip.
@@ -185,7 +169,7 @@ mod tests {
             channel: 0,
         }];
         assert_eq!(melody_shift(&[&c]), 12);
-        let (f, folded) = shift_fold(&c, 0, 21, 108);
+        let (f, folded) = cadenza_music::transpose::shift_and_fold(&c, 0, 21, 108);
         assert_eq!((f.notes[0].pitch, folded), (22, 1));
     }
 }

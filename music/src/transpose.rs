@@ -48,22 +48,7 @@ pub fn transpose_into_range(clip: &Clip, min: u8, max: u8) -> Result<RangeFit> {
         .map(|k| k * 12)
         .min_by_key(|&s| (outside(s), s.abs(), s))
         .unwrap_or(0);
-    let mut out = clip.clone();
-    let mut folded = 0;
-    for n in &mut out.notes {
-        let mut p = n.pitch as i32 + best;
-        if p < min as i32 || p > max as i32 {
-            folded += 1;
-            while p < min as i32 {
-                p += 12;
-            }
-            while p > max as i32 {
-                p -= 12;
-            }
-        }
-        n.pitch = p as u8;
-    }
-    out.sort();
+    let (out, folded) = shift_and_fold(clip, best, min, max);
     Ok(RangeFit {
         clip: out,
         semitones: best,
@@ -245,4 +230,27 @@ mod tests {
         );
         assert_eq!(estimate_key(&clip(&[])), None);
     }
+}
+
+/// Shifts every pitch by `semitones` and folds notes that land outside `min..=max` back in by
+/// whole octaves. Returns the clip and how many notes had to be folded. Needs `max - min >= 11`
+/// so every pitch class fits.
+pub fn shift_and_fold(clip: &Clip, semitones: i32, min: u8, max: u8) -> (Clip, usize) {
+    let mut out = clip.clone();
+    let mut folded = 0;
+    for n in &mut out.notes {
+        let mut p = n.pitch as i32 + semitones;
+        if p < min as i32 || p > max as i32 {
+            folded += 1;
+            while p < min as i32 {
+                p += 12;
+            }
+            while p > max as i32 {
+                p -= 12;
+            }
+        }
+        n.pitch = p as u8;
+    }
+    out.sort();
+    (out, folded)
 }
