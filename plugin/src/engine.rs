@@ -2,8 +2,14 @@
 //! off the audio thread, stores the results in the session and sends the selected clip to the
 //! player.
 //!
-//! Until the ONNX engine lands, [`OctaveEcho`] stands in behind the [`Generator`] trait with the
-//! same request and response types the real engine will use.
+//! The ONNX engine runs behind the [`Generator`] trait; [`OctaveEcho`] stands in for it in the
+//! plumbing tests, which need every note to be predictable.
+//!
+//! Faults: a job that panics is answered with an error. A panic anywhere else in the loop (or one
+//! that escapes a job's guard, e.g. a panic payload whose drop panics) restarts the loop on the
+//! same thread with a fresh generator and is reported as [`EngineError::Restarted`]. Should the
+//! thread end anyway, [`EngineShared::state`] says so, requests from the editor are answered with
+//! [`EngineError::Stopped`], and the plugin starts a new thread on its next activation.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -25,6 +31,23 @@ use crate::session::SessionField;
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
 const EVENT_QUEUE_SIZE: usize = 64;
 const UI_REQUEST_QUEUE_SIZE: usize = 8;
+
+/// Builds the generator the engine thread runs (again after a crash).
+pub type GeneratorFactory = fn(&Arc<EngineShared>) -> Box<dyn Generator>;
+
+/// Whether an engine thread is serving requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineState {
+    /// No thread yet: the plugin has not been activated (never during a host's plugin scan).
+    NotStarted,
+    Running,
+    /// The thread ended without being asked to; the next activation starts a new one.
+    Stopped,
+}
+
+/// The longest the loop rests after repeated crashes, so a fault that recurs every tick does not
+/// spin a core.
+const MAX_CRASH_BACKOFF: Duration = Duration::from_millis(500);
 
 /// Turns a request into clips. Runs on the engine thread only.
 pub trait Generator: Send + 'static {
@@ -89,6 +112,9 @@ pub struct EngineShared {
     pub cancel: AtomicBool,
     next_id: AtomicU64,
     shutdown: AtomicBool,
+    state: AtomicU8,
+    restarts: AtomicU32,
+    exit_injected: AtomicBool,
 }
 
 impl EngineShared {
@@ -104,7 +130,30 @@ impl EngineShared {
             cancel: AtomicBool::new(false),
             next_id: AtomicU64::new(1),
             shutdown: AtomicBool::new(false),
+            state: AtomicU8::new(EngineState::NotStarted as u8),
+            restarts: AtomicU32::new(0),
+            exit_injected: AtomicBool::new(false),
         })
+    }
+
+    pub fn state(&self) -> EngineState {
+        match self.state.load(Ordering::Acquire) {
+            0 => EngineState::NotStarted,
+            1 => EngineState::Running,
+            _ => EngineState::Stopped,
+        }
+    }
+
+    /// How many times the engine loop recovered from a crash.
+    pub fn restarts(&self) -> u32 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Fault injection for tests: the engine thread exits after its current tick as if it had
+    /// died, without a shutdown having been asked for.
+    #[doc(hidden)]
+    pub fn inject_thread_exit(&self) {
+        self.exit_injected.store(true, Ordering::Release);
     }
 
     pub fn next_request_id(&self) -> u64 {
@@ -126,6 +175,11 @@ impl EngineShared {
     pub fn submit(&self, settings: ToolSettings, seed: u64) -> Option<u64> {
         let inputs = self.session.lock().inputs.iter().flatten().cloned().collect();
         let id = self.next_request_id();
+        if self.state() == EngineState::Stopped {
+            // Nobody would ever answer: say so now instead of leaving the editor waiting.
+            self.notify(EngineEvent::Failed { id, error: EngineError::Stopped });
+            return Some(id);
+        }
         self.cancel.store(false, Ordering::Release);
         self.ui_requests.push(EngineRequest { id, settings, seed, inputs }).ok().map(|_| id)
     }
@@ -147,10 +201,43 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
+    /// Starts the thread with `generator`; after a crash it keeps using the same generator.
     pub fn spawn(shared: Arc<EngineShared>, generator: Box<dyn Generator>) -> std::io::Result<Self> {
-        let worker = EngineThread { shared: shared.clone(), generator, pending_playback: None };
-        let thread = std::thread::Builder::new().name("cadenza-engine".into()).spawn(move || worker.run())?;
+        Self::start(shared, generator, None)
+    }
+
+    /// Starts the thread with a generator from `factory`, and a fresh one after every crash
+    /// (the crashed one may have been left half-updated).
+    pub fn spawn_with_factory(shared: Arc<EngineShared>, factory: GeneratorFactory) -> std::io::Result<Self> {
+        let generator = factory(&shared);
+        Self::start(shared, generator, Some(factory))
+    }
+
+    fn start(
+        shared: Arc<EngineShared>,
+        generator: Box<dyn Generator>,
+        factory: Option<GeneratorFactory>,
+    ) -> std::io::Result<Self> {
+        shared.shutdown.store(false, Ordering::Release);
+        let worker = EngineThread {
+            shared: shared.clone(),
+            generator,
+            factory,
+            pending_playback: None,
+            rt_jobs_taken: 0,
+            current_job: None,
+        };
+        // Running from before the thread exists, so an offline render that starts right away
+        // already waits for it.
+        shared.state.store(EngineState::Running as u8, Ordering::Release);
+        let spawned = std::thread::Builder::new().name("cadenza-engine".into()).spawn(move || worker.run());
+        let thread = spawned.inspect_err(|_| shared.state.store(EngineState::Stopped as u8, Ordering::Release))?;
         Ok(Self { shared, thread: Some(thread) })
+    }
+
+    /// Whether the thread has ended (it only should when the handle is dropped).
+    pub fn has_ended(&self) -> bool {
+        self.thread.as_ref().is_none_or(|thread| thread.is_finished())
     }
 
     pub fn shared(&self) -> &Arc<EngineShared> {
@@ -171,19 +258,68 @@ impl Drop for EngineHandle {
 struct EngineThread {
     shared: Arc<EngineShared>,
     generator: Box<dyn Generator>,
+    factory: Option<GeneratorFactory>,
     /// A clip the player's queue had no room for yet.
     pending_playback: Option<Option<Box<PlaybackClip>>>,
+    /// Audio-thread requests taken off the queue this tick and not yet counted as answered.
+    rt_jobs_taken: usize,
+    /// The job being run, so a crash can be reported against it.
+    current_job: Option<u64>,
+}
+
+/// Marks the engine as running while it lives; its drop (which also runs while a panic unwinds
+/// out of the thread) marks it stopped unless a shutdown was asked for.
+struct RunningMark<'a>(&'a EngineShared);
+
+impl Drop for RunningMark<'_> {
+    fn drop(&mut self) {
+        let state = if self.0.shutdown.load(Ordering::Acquire) { EngineState::NotStarted } else { EngineState::Stopped };
+        self.0.state.store(state as u8, Ordering::Release);
+    }
 }
 
 impl EngineThread {
     fn run(mut self) {
+        let shared = self.shared.clone();
+        let _running = RunningMark(&shared);
         // The selection may have been restored before the thread existed.
-        self.shared.session.mark_changed();
-        while !self.shared.shutdown.load(Ordering::Acquire) {
-            self.tick();
+        shared.session.mark_changed();
+        let mut crashes_in_a_row = 0u32;
+        while !shared.shutdown.load(Ordering::Acquire) && !shared.exit_injected.swap(false, Ordering::AcqRel) {
+            match catch_unwind(AssertUnwindSafe(|| self.tick())) {
+                Ok(()) => crashes_in_a_row = 0,
+                Err(panic) => {
+                    crashes_in_a_row += 1;
+                    self.recover(panic);
+                    std::thread::sleep(MAX_CRASH_BACKOFF.min(POLL_INTERVAL * crashes_in_a_row));
+                }
+            }
             std::thread::park_timeout(POLL_INTERVAL);
         }
-        self.shared.bridge.collect_garbage();
+        shared.bridge.collect_garbage();
+    }
+
+    /// After a panic that escaped a tick: answers what that tick had taken, starts a fresh
+    /// generator and resends the selection, then the loop goes on.
+    fn recover(&mut self, panic: Box<dyn std::any::Any + Send>) {
+        let message = panic_message(&panic);
+        // The payload itself may be what panicked (its drop): leak it rather than unwind out of
+        // the thread a second time.
+        std::mem::forget(panic);
+        let shared = self.shared.clone();
+        shared.restarts.fetch_add(1, Ordering::Relaxed);
+        shared.rt_jobs_in_flight.fetch_sub(std::mem::take(&mut self.rt_jobs_taken), Ordering::AcqRel);
+        let id = self.current_job.take().unwrap_or(0);
+        shared.notify(EngineEvent::Failed { id, error: EngineError::Restarted(message) });
+        shared.progress.set(1.0);
+        if let Some(factory) = self.factory {
+            match catch_unwind(AssertUnwindSafe(|| factory(&shared))) {
+                Ok(generator) => self.generator = generator,
+                Err(panic) => std::mem::forget(panic),
+            }
+        }
+        self.pending_playback = None;
+        shared.session.mark_changed();
     }
 
     fn tick(&mut self) {
@@ -197,13 +333,12 @@ impl EngineThread {
                 shared.notify(EngineEvent::Failed { id: stale.id, error: EngineError::Superseded });
             }
         };
-        let mut rt_jobs_done = 0;
         while let Some(request) = shared.bridge.requests.pop() {
+            self.rt_jobs_taken += 1;
             if let Some(job) = self.take_rt_request(&request) {
                 supersede(job, &mut newest);
             }
             shared.bridge.recycle(request);
-            rt_jobs_done += 1;
         }
         while let Some(job) = shared.ui_requests.pop() {
             supersede(job, &mut newest);
@@ -222,6 +357,7 @@ impl EngineThread {
                 self.pending_playback = Some(clip);
             }
         }
+        let rt_jobs_done = std::mem::take(&mut self.rt_jobs_taken);
         if rt_jobs_done > 0 {
             shared.rt_jobs_in_flight.fetch_sub(rt_jobs_done, Ordering::AcqRel);
         }
@@ -255,6 +391,7 @@ impl EngineThread {
         let shared = self.shared.clone();
         shared.progress.set(0.0);
         shared.notify(EngineEvent::Started { id: job.id });
+        self.current_job = Some(job.id);
         let generator = &mut self.generator;
         let outcome = catch_unwind(AssertUnwindSafe(|| generator.generate(&job, &shared.progress)))
             .unwrap_or_else(|panic| Err(EngineError::Internal(panic_message(&panic))));
@@ -274,6 +411,7 @@ impl EngineThread {
             }),
             Err(error) => shared.notify(EngineEvent::Failed { id: job.id, error }),
         }
+        self.current_job = None;
         shared.progress.set(1.0);
     }
 }

@@ -32,8 +32,7 @@ use session::SessionField;
 
 pub use cadenza_music as music;
 
-/// Builds the generator the engine thread runs.
-pub type GeneratorFactory = fn(&Arc<EngineShared>) -> Box<dyn Generator>;
+pub use engine::GeneratorFactory;
 
 fn onnx_generator(shared: &Arc<EngineShared>) -> Box<dyn Generator> {
     Box::new(onnx_generator::OnnxGenerator::new(shared.clone()))
@@ -118,9 +117,15 @@ impl Cadenza {
         &self.capture
     }
 
+    /// Starts the engine thread, or a new one if the last has ended (activation is the first
+    /// place off the audio thread where the plugin can notice).
     fn ensure_engine(&mut self) {
+        if self.engine.as_ref().is_some_and(EngineHandle::has_ended) {
+            nice_warn!("the Cadenza engine thread had stopped; starting a new one");
+            self.engine = None;
+        }
         if self.engine.is_none() {
-            match EngineHandle::spawn(self.shared.clone(), (self.generator_factory)(&self.shared)) {
+            match EngineHandle::spawn_with_factory(self.shared.clone(), self.generator_factory) {
                 Ok(handle) => self.engine = Some(handle),
                 Err(err) => nice_error!("could not start the Cadenza engine thread: {err}"),
             }
@@ -202,6 +207,7 @@ impl Cadenza {
     fn wait_for_engine_offline(&self) {
         let deadline = std::time::Instant::now() + OFFLINE_ENGINE_WAIT;
         while self.shared.rt_jobs_in_flight.load(std::sync::atomic::Ordering::Acquire) > 0
+            && self.shared.state() == engine::EngineState::Running
             && std::time::Instant::now() < deadline
         {
             std::thread::sleep(std::time::Duration::from_millis(1));

@@ -91,6 +91,10 @@ pub enum EngineError {
     Internal(String),
     #[error("replaced by a newer request")]
     Superseded,
+    #[error("the engine crashed and restarted ({0}); try again")]
+    Restarted(String),
+    #[error("the engine has stopped: deactivate and reactivate Cadenza (or reload the project) to restart it")]
+    Stopped,
     /// The inference engine's own message (missing model, bad input, …), ready to show.
     #[error("{0}")]
     Engine(String),
