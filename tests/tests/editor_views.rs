@@ -182,6 +182,22 @@ fn engine_errors_are_shown_in_plain_words() {
     assert!(!message.1 && message.0.contains("Could not load"), "{message:?}");
     assert!(fixture.shared.session.lock().inputs[0].is_none());
     std::fs::remove_file(&bad).unwrap();
+
+    // The engine thread ends: the panel says so (and how to recover) before anyone presses.
+    ui.panel.activity = cadenza::editor::panel::Activity::Idle;
+    fixture.shared.inject_thread_exit();
+    while !matches!(ui.panel.activity, cadenza::editor::panel::Activity::Failed(_))
+        && std::time::Instant::now() < deadline
+    {
+        ui.frame();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    match &ui.panel.activity {
+        cadenza::editor::panel::Activity::Failed(text) => assert!(text.contains("reactivate"), "{text}"),
+        other => panic!("expected the stopped engine to be shown, got {other:?}"),
+    }
+    ui.frame();
+    ui.screenshot(&artifacts().join("error-engine-stopped.png")).unwrap();
 }
 
 #[test]

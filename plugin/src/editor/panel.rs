@@ -17,8 +17,8 @@ use cadenza_music::{import_midi_file, Clip, DrumMap, ImportOptions};
 use super::engine_ext::SessionStamp;
 use super::files;
 use super::pianoroll::{self, RollLayout, Rows};
-use crate::engine::EngineShared;
-use crate::messages::{EngineEvent, ToolSettings};
+use crate::engine::{EngineShared, EngineState};
+use crate::messages::{EngineError, EngineEvent, ToolSettings};
 use crate::params::{CadenzaParams, KeyRoot, Mode, Playback, Scale, Tool};
 use crate::session::INPUT_SLOTS;
 
@@ -254,6 +254,10 @@ impl Panel {
                 }
                 EngineEvent::Warning { message, .. } => self.say(capitalized(&message), true),
             }
+        }
+        if self.shared.state() == EngineState::Stopped && !matches!(self.activity, Activity::Failed(_)) {
+            // Shown without waiting for a press that would fail.
+            self.activity = Activity::Failed(EngineError::Stopped.to_string());
         }
         let stamp = self.shared.session_stamp();
         if self.stamp != Some(stamp) {
