@@ -65,9 +65,10 @@ def random_transpose(tok: np.ndarray, rng, lo_hi, spec) -> np.ndarray:
     return transpose_tokens(tok, int(rng.integers(a, b + 1)), spec)
 
 
-def windows(seqs, length: int, hop: int, min_events: int, domain: str, spec):
-    out = []
-    for s in seqs:
+def windows(seqs, length: int, hop: int, min_events: int, domain: str, spec, origins: bool = False):
+    """Windows of `length` steps every `hop` steps; with origins=True also the index of each window's sequence."""
+    out, org = [], []
+    for si, s in enumerate(seqs):
         for a in range(0, len(s) - length + 1, hop):
             w = s[a:a + length]
             if domain == "melody":
@@ -76,7 +77,30 @@ def windows(seqs, length: int, hop: int, min_events: int, domain: str, spec):
                 n = int((w > 0).sum())
             if n >= min_events:
                 out.append(w)
-    return np.stack(out) if out else np.zeros((0, length), np.int64)
+                org.append(si)
+    arr = np.stack(out) if out else np.zeros((0, length), np.int64)
+    return (arr, np.array(org, np.int64)) if origins else arr
+
+
+def augment_drum_windows(b, idx, origin, seqs, rng, cfg, spec):
+    """Drum VAE augmentation (in place). GMD is small, and the drum VAE memorised it; every window made here
+    is still a plausible drum part, which an autoencoder can learn from:
+    - bar_mix: some bars swapped for random bars of the same performance (same drummer, kit and style);
+    - voice_drop: one drum class removed from the whole window (e.g. the part without hi-hats)."""
+    spb = spec.steps_per_bar
+    bars = b.shape[1] // spb
+    for i in range(len(b)):
+        if rng.random() < cfg.get("bar_mix", 0.0):
+            s = seqs[origin[idx[i]]]
+            nb = len(s) // spb
+            for j in range(bars):
+                if rng.random() < 0.5:
+                    k = int(rng.integers(0, nb))
+                    b[i, j * spb:(j + 1) * spb] = s[k * spb:(k + 1) * spb]
+        if rng.random() < cfg.get("voice_drop", 0.0):
+            bit = int(rng.integers(0, spec.num_drum_classes))
+            b[i] &= ~(1 << bit)
+    return b
 
 
 def lm_chunks(seqs, length: int):
@@ -107,7 +131,10 @@ class Trainer:
         warm = min(200, m // 10 + 1)
         if step < warm:
             return self.cfg["lr"] * (step + 1) / warm
-        return self.cfg["lr"] * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / m))))
+        # progress is whichever budget (steps or minutes) is further spent, so the cosine decay
+        # finishes even when the time cap ends the run first
+        progress = max(step / m, self.elapsed / (self.cfg["max_minutes"] * 60))
+        return self.cfg["lr"] * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
     def save(self, rng):
         torch.save({"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
@@ -274,16 +301,16 @@ def vae_windows(cfg, data_dir, spec, smoke=False):
     T = cfg["bars"] * spec.steps_per_bar
     hop = spec.steps_per_bar
     min_ev = 2 if smoke else (6 if cfg["domain"] == "melody" else 12)
-    tr = windows(dd["train"], T, hop, min_ev, cfg["domain"], spec)
+    tr, origin = windows(dd["train"], T, hop, min_ev, cfg["domain"], spec, origins=True)
     va = windows(dd["valid"], T, hop * 2, min_ev, cfg["domain"], spec)
-    return tr, va
+    return tr, va, (origin, dd["train"])
 
 
 def train_vae(name, cfg, data_dir, run_dir, log=print, smoke=False):
     setup_torch()
     seed_all(cfg["seed"])
     spec = enc.load_spec()
-    tr, va = vae_windows(cfg, data_dir, spec, smoke)
+    tr, va, (origin, train_seqs) = vae_windows(cfg, data_dir, spec, smoke)
     log(f"[{name}] windows train {len(tr)} valid {len(va)}")
     va_eval = va[np.random.RandomState(0).choice(len(va), min(len(va), 1000), replace=False)]
     va_t = torch.from_numpy(va_eval.astype(np.int64))
@@ -292,7 +319,9 @@ def train_vae(name, cfg, data_dir, run_dir, log=print, smoke=False):
 
     def batch_fn(rng):
         idx = rng.integers(0, len(tr), cfg["batch"])
-        b = tr[idx]
+        b = tr[idx]  # a copy: augmentation below may write into it
+        if cfg["domain"] == "drums":
+            b = augment_drum_windows(b, idx, origin, train_seqs, rng, cfg, spec)
         if cfg.get("transpose"):
             b = np.stack([random_transpose(w, rng, cfg["transpose"], spec) for w in b])
         return torch.from_numpy(b.astype(np.int64))
