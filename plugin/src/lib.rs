@@ -317,7 +317,7 @@ impl Plugin for Cadenza {
             channel.fill(0.0);
         }
         let timing = BlockTiming::from_transport(context.transport(), buffer.samples());
-        self.capture.set_meter(timing.beats_per_bar, timing.time_sig);
+        self.capture.set_meter(timing.beats_per_bar, timing.time_sig, timing.bar_origin);
 
         self.player_events.clear();
         if self.offline {

@@ -8,7 +8,7 @@ pass-through notes sound. A second render (the engine answers on its own thread,
 DawDreamer's VST3 hosting does not reach nice-plug as an offline render, so the first render does
 not wait for it) must play the generated variation bar-aligned from the top: first the captured
 bar (C4 then E4), then the model's continuation, all in MIDI range. The saved VST3 state must hold
-the generated clips.
+the generated clips, and a fresh instance that loads it must hold and play the same.
 """
 
 import json
@@ -120,8 +120,27 @@ def test_vst3_passes_notes_generates_and_plays_in_sync(plugin_and_engine, tmp_pa
         assert clip["bars"] == 5, "the captured bar plus four new ones"
         assert all(21 <= n["pitch"] <= 108 for n in clip["notes"])
     assert session["selected"] == 0
-    # (Reloading it in DawDreamer needs an editor window, which Cadenza does not have yet;
-    # the CLAP host test does the save -> load -> identical-state round trip.)
+
+    # Reload: a fresh instance in a fresh engine loads the saved state and holds the same
+    # parameters, inputs, clips and selection; saving it again gives the same state.
+    engine2 = dawdreamer.RenderEngine(SAMPLE_RATE, 512)
+    engine2.set_bpm(120)
+    reloaded = engine2.make_plugin_processor("cadenza_reloaded", str(VST3))
+    reloaded.load_state(str(state_file))
+    state_file2 = tmp_path / "state2.bin"
+    reloaded.save_state(str(state_file2))
+    assert nice_plug_state(state_file2.read_bytes()) == state
+    assert reloaded.get_parameter(param_index(reloaded, "Preview synth")) == 1.0
+    # And it plays the restored selection from the top. (A first short render activates it and
+    # starts its engine thread, which hands the restored clip to the player.)
+    engine2.load_graph([(reloaded, [])])
+    engine2.render(0.1)
+    time.sleep(0.5)
+    engine2.render(seconds)
+    audio2 = reloaded.get_audio()[0]
+    for start_s, pitch in [(0.55, 60), (1.05, 64)] + [(n["start"] / 960 + 0.01, n["pitch"]) for n in later[:3]]:
+        hz, level = dominant_hz(audio2, start_s, 0.05)
+        assert level > 0.005 and abs(hz - midi_hz(pitch)) < midi_hz(pitch) * 0.03 + 3, (start_s, pitch, hz, level)
 
 
 JUCE_BASE64 = ".ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"

@@ -93,6 +93,9 @@ pub struct Host {
     pub sample_rate: f32,
     pub tempo: f64,
     pub time_sig: (i32, i32),
+    /// Set when the song changes meter at this beat: from there the host reports bar starts on
+    /// the new meter's grid, as CLAP hosts do.
+    pub meter_changed_at: Option<f64>,
     pub playing: bool,
     /// Song position of the next block, in samples and quarter notes.
     pub pos_samples: i64,
@@ -145,6 +148,7 @@ impl Host {
             sample_rate,
             tempo: 120.0,
             time_sig: (4, 4),
+            meter_changed_at: None,
             playing: false,
             pos_samples: 0,
             pos_beats: 0.0,
@@ -179,6 +183,10 @@ impl Host {
         transport.time_sig_denominator = Some(self.time_sig.1);
         transport.pos_samples = Some(self.pos_samples);
         transport.pos_beats = Some(self.pos_beats);
+        if let Some(change) = self.meter_changed_at {
+            let bar = self.time_sig.0 as f64 * 4.0 / self.time_sig.1 as f64;
+            transport.bar_start_pos_beats = Some(change + ((self.pos_beats - change) / bar).floor() * bar);
+        }
         transport
     }
 

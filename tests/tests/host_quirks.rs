@@ -113,6 +113,44 @@ fn capture_follows_a_three_four_meter() {
 }
 
 #[test]
+fn a_meter_change_mid_song_moves_the_capture_grid_and_playback_stays_on_the_beat() {
+    let mut host = Host::new(48_000.0);
+    host.locate_beats(0.0);
+    load_clip(&mut host, test_clip());
+    set_param(&host.plugin.params_arc().capture_bars, 1);
+    host.playing = true;
+    let spb = host.samples_per_beat();
+    let at = |beats_from_now: f64| (beats_from_now * spb).round() as usize;
+    // Two bars of 4/4, then 3/4 from beat 8: the host's bars now start at 8, 11, 14, ...
+    host.run(at(8.0), 256, &[]);
+    host.time_sig = (3, 4);
+    host.meter_changed_at = Some(8.0);
+    // Two notes in the bar from beat 11 (on its beats 1.5 and 2.5), then one beat more.
+    host.run(at(7.0), 128, &[(at(3.5), note_on(50, 90)), (at(4.0), note_off(50)), (at(4.5), note_on(52, 90)), (at(5.0), note_off(52))]);
+
+    // Playback follows beats, not bars: the clip loops from beat 0 exactly as before the change.
+    let got: Vec<_> = host.notes().into_iter().filter(|n| n.1 != 50 && n.1 != 52 && n.0 < at(15.0) as i64).collect();
+    let mut want = expected_events(&test_clip(), spb, 4, 0);
+    want.retain(|e| e.0 < at(15.0) as i64);
+    assert_eq!(got, want);
+
+    // Capture counts bars on the host's new grid: both notes are in the bar 11..14. (Counting 3/4
+    // bars from beat 0 would cut at beat 12 and lose the first.)
+    set_param(&host.plugin.params_arc().generate, true);
+    host.run(64, 64, &[]);
+    host.wait_for_engine(Duration::from_secs(5));
+    let captured = host.plugin.engine().session.lock().inputs[0].clone().unwrap();
+    assert_eq!((captured.time_signature.numerator, captured.time_signature.denominator, captured.bars), (3, 4, 1));
+    let notes: Vec<_> = captured.notes.iter().map(|n| (n.pitch, n.start, n.end)).collect();
+    assert_eq!(notes, vec![(50, 240, 480), (52, 720, 960)]);
+
+    host.playing = false;
+    host.run(64, 64, &[]);
+    assert!(host.hanging_notes().is_empty(), "{:?}", host.hanging_notes());
+    assert_eq!(host.process_allocations, 0);
+}
+
+#[test]
 fn many_instances_run_at_once() {
     let threads: Vec<_> = (0..8)
         .map(|i| {

@@ -117,3 +117,36 @@ fn continue_drums_plays_only_mapped_drum_pitches() {
         assert!(clip.notes.iter().all(|n| outputs.contains(&n.pitch)), "{:?}", clip.notes);
     }
 }
+
+#[test]
+fn many_instances_generate_at_once_on_one_onnx_runtime() {
+    let tools = [(Tool::Continue, Mode::Melody), (Tool::Continue, Mode::Drums), (Tool::Generate, Mode::Melody), (Tool::Drumify, Mode::Drums)];
+    let threads: Vec<_> = tools
+        .into_iter()
+        .enumerate()
+        .map(|(i, (tool, mode))| {
+            std::thread::spawn(move || {
+                let mut host = Host::new_onnx(44_100.0 + i as f32 * 4_000.0);
+                let params = host.plugin.params_arc().clone();
+                set_param(&params.capture_bars, 1);
+                set_param(&params.tool, tool);
+                set_param(&params.mode, mode);
+                set_param(&params.variations, 2);
+                set_param(&params.length_bars, 2);
+                let pitches = if mode == Mode::Drums { [36, 42, 38, 42] } else { [60, 62, 64, 65] };
+                record_phrase(&mut host, pitches);
+                let event = generate(&mut host);
+                assert!(matches!(event, EngineEvent::Finished { variations: 2, .. }), "{tool:?}/{mode:?}: {event:?}");
+                assert_eq!(host.process_allocations, 0);
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("an instance failed");
+    }
+    // One ONNX Runtime library in the process, however many instances loaded models.
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let libraries: std::collections::BTreeSet<&str> =
+        maps.lines().filter_map(|l| l.split_whitespace().nth(5)).filter(|p| p.contains("libonnxruntime")).collect();
+    assert_eq!(libraries.len(), 1, "{libraries:?}");
+}

@@ -27,6 +27,8 @@ pub struct Capture {
     /// Bar length at the time notes were captured (the snapshot's bar grid).
     beats_per_bar: f64,
     time_sig: (u8, u8),
+    /// The bar grid's offset from beat 0 (see `BlockTiming::bar_origin`).
+    bar_origin: f64,
     /// Latest onset seen, which anchors "the last N bars".
     latest_onset: Option<f64>,
 }
@@ -41,6 +43,7 @@ impl Capture {
             held_velocity: vec![0; KEYS].into_boxed_slice(),
             beats_per_bar: 4.0,
             time_sig: (4, 4),
+            bar_origin: 0.0,
             latest_onset: None,
         }
     }
@@ -60,9 +63,10 @@ impl Capture {
         self.len == 0
     }
 
-    pub fn set_meter(&mut self, beats_per_bar: f64, time_sig: (u8, u8)) {
+    pub fn set_meter(&mut self, beats_per_bar: f64, time_sig: (u8, u8), bar_origin: f64) {
         self.beats_per_bar = beats_per_bar;
         self.time_sig = time_sig;
+        self.bar_origin = bar_origin;
     }
 
     pub fn note_on(&mut self, channel: u8, pitch: u8, velocity: u8, beat: f64) {
@@ -101,8 +105,13 @@ impl Capture {
         out.clear();
         let Some(latest) = self.latest_onset else { return 0 };
         let bar_len = self.beats_per_bar;
-        let window_end = ((latest / bar_len).floor() + 1.0) * bar_len;
-        let window_start = (window_end - bars as f64 * bar_len).max(0.0);
+        let origin = self.bar_origin;
+        let window_end = origin + (((latest - origin) / bar_len).floor() + 1.0) * bar_len;
+        let mut window_start = window_end - bars as f64 * bar_len;
+        if window_start < 0.0 {
+            // Whole bars only: drop the ones before the song starts.
+            window_start += ((-window_start) / bar_len).ceil() * bar_len;
+        }
         let to_tick = |beat: f64| ((beat - window_start) * PPQ as f64).round().max(0.0) as u32;
         let window_ticks = to_tick(window_end);
 

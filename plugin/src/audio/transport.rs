@@ -18,6 +18,9 @@ pub struct BlockTiming {
     /// Quarter notes per bar (4/4 = 4, 6/8 = 3).
     pub beats_per_bar: f64,
     pub time_sig: (u8, u8),
+    /// Where the host's bar grid starts, within one bar: after a meter change mid-song the bars
+    /// no longer count from beat 0. Zero for hosts that give no bar start.
+    pub bar_origin: f64,
     pub block_len: usize,
 }
 
@@ -36,13 +39,19 @@ impl BlockTiming {
         let numerator = transport.time_sig_numerator.filter(|n| (1..=64).contains(n)).unwrap_or(4);
         let denominator =
             transport.time_sig_denominator.filter(|d| [1, 2, 4, 8, 16, 32].contains(d)).unwrap_or(4);
+        let beats_per_bar = numerator as f64 * 4.0 / denominator as f64;
+        let bar_origin = transport
+            .bar_start_pos_beats
+            .filter(|b| b.is_finite())
+            .map_or(0.0, |start| start.rem_euclid(beats_per_bar));
         Self {
             playing: transport.playing,
             pos_beats: transport.pos_beats().filter(|b| b.is_finite()),
             tempo,
             samples_per_beat: sample_rate * 60.0 / tempo,
-            beats_per_bar: numerator as f64 * 4.0 / denominator as f64,
+            beats_per_bar,
             time_sig: (numerator as u8, denominator as u8),
+            bar_origin,
             block_len,
         }
     }
