@@ -27,7 +27,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(int(os.environ.get("CADENZA_TRAIN_THREADS", "1")))
     from .configs import MODEL_NAMES
     from . import pipeline
     from .paths import RUNS_DIR

@@ -18,7 +18,9 @@ from .models import GrooveVAE, LSTMLM, SeqVAE, kl_per_example
 
 
 def setup_torch():
-    torch.set_num_threads(1)
+    # One thread by default: two models train side by side on a 2-core machine, and torch's
+    # threads slow 5-15x when a build competes with them. CADENZA_TRAIN_THREADS overrides.
+    torch.set_num_threads(int(os.environ.get("CADENZA_TRAIN_THREADS", "1")))
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
@@ -197,7 +199,8 @@ class Trainer:
 
 def hardware():
     return {"cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
-            "device": "cpu", "torch": torch.__version__, "note": "1 CPU thread on a 2-core VM shared with Rust builds"}
+            "device": "cpu", "torch": torch.__version__,
+            "note": "2-core VM (2 vCPU), shared with another training run or Rust builds for part of the time"}
 
 
 # ----------------------------------------------------------------------------- LM
