@@ -308,7 +308,7 @@ impl EngineThread {
         std::mem::forget(panic);
         let shared = self.shared.clone();
         shared.restarts.fetch_add(1, Ordering::Relaxed);
-        shared.rt_jobs_in_flight.fetch_sub(std::mem::take(&mut self.rt_jobs_taken), Ordering::AcqRel);
+        self.settle_rt_jobs();
         let id = self.current_job.take().unwrap_or(0);
         shared.notify(EngineEvent::Failed { id, error: EngineError::Restarted(message) });
         shared.progress.set(1.0);
@@ -357,9 +357,14 @@ impl EngineThread {
                 self.pending_playback = Some(clip);
             }
         }
-        let rt_jobs_done = std::mem::take(&mut self.rt_jobs_taken);
-        if rt_jobs_done > 0 {
-            shared.rt_jobs_in_flight.fetch_sub(rt_jobs_done, Ordering::AcqRel);
+        self.settle_rt_jobs();
+    }
+
+    /// Counts the audio-thread requests taken so far as answered (offline renders wait for them).
+    fn settle_rt_jobs(&mut self) {
+        let taken = std::mem::take(&mut self.rt_jobs_taken);
+        if taken > 0 {
+            self.shared.rt_jobs_in_flight.fetch_sub(taken, Ordering::AcqRel);
         }
     }
 

@@ -270,6 +270,15 @@ impl Host {
         sounding.into_iter().collect()
     }
 
+    /// Clicks Generate (on for a block, off for a block) and waits for the engine's answer.
+    pub fn press_generate(&mut self, timeout: Duration) -> EngineEvent {
+        set_param(&self.plugin.params_arc().generate, true);
+        self.run(64, 64, &[]);
+        set_param(&self.plugin.params_arc().generate, false);
+        self.run(64, 64, &[]);
+        self.wait_for_engine(timeout)
+    }
+
     /// Runs blocks (transport unchanged) until the engine reports the job done and the player
     /// has the clip, or panics after `timeout`.
     pub fn wait_for_engine(&mut self, timeout: Duration) -> EngineEvent {

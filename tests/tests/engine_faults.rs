@@ -20,11 +20,7 @@ fn record_phrase(host: &mut Host) {
 }
 
 fn press_generate(host: &mut Host) -> EngineEvent {
-    set_param(&host.plugin.params_arc().generate, true);
-    host.run(64, 64, &[]);
-    set_param(&host.plugin.params_arc().generate, false);
-    host.run(64, 64, &[]);
-    host.wait_for_engine(WAIT)
+    host.press_generate(WAIT)
 }
 
 fn assert_midi_passes(host: &mut Host) {

@@ -7,11 +7,7 @@ use cadenza::messages::{EngineError, EngineEvent};
 use cadenza_tests::{note_off, note_on, set_param, Host};
 
 fn press_generate(host: &mut Host) -> EngineEvent {
-    set_param(&host.plugin.params_arc().generate, true);
-    host.run(64, 64, &[]);
-    set_param(&host.plugin.params_arc().generate, false);
-    host.run(64, 64, &[]);
-    host.wait_for_engine(Duration::from_secs(60))
+    host.press_generate(Duration::from_secs(60))
 }
 
 #[test]
