@@ -44,7 +44,9 @@ fn ensure_venv() -> Result<PathBuf> {
         .join("\n");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         let mut pip = Command::new(&python);
-        pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]);
+        // No wheel cache: torch and its CUDA libraries are ~3 GB of wheels that would sit in
+        // ~/.cache/pip beside the ~6 GB they install to, and CI machines can be short of disk.
+        pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-cache-dir"]);
         for file in &requirements {
             pip.args(["-r", file]);
         }
