@@ -35,3 +35,16 @@ def test_drum_augmentation_keeps_windows_plausible():
         assert bin(int(removed)).count("1") <= 1, "at most one drum class removed"
     assert (dropped != tr).any()
     assert dropped.min() >= 0 and dropped.max() < spec.drum_vocab
+
+
+def test_accented_tokens_drop_only_the_quiet_hits():
+    from cadenza_train.train import accented_tokens
+    spec = enc.load_spec()
+    V = spec.num_drum_classes
+    groove = np.zeros((4, 3 * V), np.float32)
+    # step 0: kick at 100 and snare ghost at 20; step 1: hat at 31; step 2: hat at 32; step 3: nothing
+    for step, voice, vel in [(0, 0, 100), (0, 1, 20), (1, 2, 31), (2, 2, 32)]:
+        groove[step, 3 * voice] = 1.0
+        groove[step, 3 * voice + 1] = vel / 127
+    assert list(accented_tokens(groove, 32)) == [1, 0, 4, 0]
+    assert list(accented_tokens(groove, 1)) == [3, 4, 4, 0]
