@@ -4,9 +4,10 @@
 //! selecting results by click and arrow keys, the keep marker, "use as input", export.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use cadenza::editor::egui::{Key, Vec2};
-use cadenza::editor::panel::{tool_name, TOOLS};
+use cadenza::editor::panel::{tool_name, Activity, TOOLS};
 use cadenza::editor::testing::{demo_drums, demo_melody, Fixture, Headless};
 use cadenza::params::{Mode, Tool};
 
@@ -155,12 +156,7 @@ fn engine_errors_are_shown_in_plain_words() {
     ui.frames(2);
     ui.click("generate"); // no input: the engine refuses
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !matches!(ui.panel.activity, cadenza::editor::panel::Activity::Failed(_))
-        && std::time::Instant::now() < deadline
-    {
-        ui.frame();
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    frame_until(&mut ui, deadline, 10, |ui| matches!(ui.panel.activity, Activity::Failed(_)));
     match &ui.panel.activity {
         cadenza::editor::panel::Activity::Failed(text) => assert!(text.contains("empty"), "{text}"),
         other => panic!("expected a failure, got {other:?}"),
@@ -172,12 +168,9 @@ fn engine_errors_are_shown_in_plain_words() {
     let bad = std::env::temp_dir().join(format!("cadenza-bad-{}.mid", std::process::id()));
     std::fs::write(&bad, b"not midi at all").unwrap();
     ui.panel.load_file(0, bad.clone());
-    while ui.panel.message.as_ref().is_none_or(|m| !m.0.contains("Could not load"))
-        && std::time::Instant::now() < deadline
-    {
-        ui.frame();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    frame_until(&mut ui, deadline, 5, |ui| {
+        ui.panel.message.as_ref().is_some_and(|m| m.0.contains("Could not load"))
+    });
     let message = ui.panel.message.clone().unwrap();
     assert!(!message.1 && message.0.contains("Could not load"), "{message:?}");
     assert!(fixture.shared.session.lock().inputs[0].is_none());
@@ -186,12 +179,7 @@ fn engine_errors_are_shown_in_plain_words() {
     // The engine thread ends: the panel says so (and how to recover) before anyone presses.
     ui.panel.activity = cadenza::editor::panel::Activity::Idle;
     fixture.shared.inject_thread_exit();
-    while !matches!(ui.panel.activity, cadenza::editor::panel::Activity::Failed(_))
-        && std::time::Instant::now() < deadline
-    {
-        ui.frame();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    frame_until(&mut ui, deadline, 5, |ui| matches!(ui.panel.activity, Activity::Failed(_)));
     match &ui.panel.activity {
         cadenza::editor::panel::Activity::Failed(text) => assert!(text.contains("reactivate"), "{text}"),
         other => panic!("expected the stopped engine to be shown, got {other:?}"),
@@ -240,4 +228,12 @@ fn playback_section_drives_the_host_parameters() {
     ui.click("play_selected");
     assert_eq!(fixture.params.playback.value(), cadenza::params::Playback::Off);
     ui.screenshot(&artifacts().join("groove-playback-section.png")).unwrap();
+}
+
+/// Draws frames until `done` holds or `deadline` passes (the caller's assertions say which).
+fn frame_until(ui: &mut Headless, deadline: Instant, pause_ms: u64, done: impl Fn(&Headless) -> bool) {
+    while !done(ui) && Instant::now() < deadline {
+        ui.frame();
+        std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+    }
 }

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cadenza::engine::{EngineState, Generator, OctaveEcho, Progress};
+use cadenza::engine::{EngineShared, EngineState, Generator, OctaveEcho, Progress};
 use cadenza::messages::{EngineError, EngineEvent, EngineRequest};
 use cadenza::music::Clip;
 use cadenza_tests::{note_off, note_on, set_param, Host};
@@ -102,12 +102,7 @@ fn an_engine_thread_that_ended_is_reported_and_restarted_on_the_next_activation(
     let shared = host.plugin.engine().clone();
     assert_eq!(shared.state(), EngineState::Running);
 
-    shared.inject_thread_exit();
-    let deadline = Instant::now() + WAIT;
-    while shared.state() != EngineState::Stopped {
-        assert!(Instant::now() < deadline, "the engine thread did not end");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    end_engine_thread(&shared);
 
     // The editor's request is answered at once instead of waiting forever.
     let settings = host.plugin.params_arc().tool_settings();
@@ -132,12 +127,7 @@ fn an_offline_render_does_not_wait_for_an_engine_that_has_ended() {
     let mut host = Host::new_offline(48_000.0);
     record_phrase(&mut host);
     let shared = host.plugin.engine().clone();
-    shared.inject_thread_exit();
-    let deadline = Instant::now() + WAIT;
-    while shared.state() != EngineState::Stopped {
-        assert!(Instant::now() < deadline, "the engine thread did not end");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    end_engine_thread(&shared);
     // A Generate that nobody will answer: the bounce goes on (the offline wait would otherwise
     // hold every block for its full timeout) and MIDI still passes.
     set_param(&host.plugin.params_arc().generate, true);
@@ -146,4 +136,14 @@ fn an_offline_render_does_not_wait_for_an_engine_that_has_ended() {
     assert_midi_passes(&mut host);
     // Not a speed check: the offline wait for a dead engine would take 30 s per block.
     assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+}
+
+/// Ends the engine thread through the test hook and waits until its state says so.
+fn end_engine_thread(shared: &EngineShared) {
+    shared.inject_thread_exit();
+    let deadline = Instant::now() + WAIT;
+    while shared.state() != EngineState::Stopped {
+        assert!(Instant::now() < deadline, "the engine thread did not end");
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
