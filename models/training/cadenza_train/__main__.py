@@ -5,6 +5,7 @@
   python -m cadenza_train prep             # data prep only
   python -m cadenza_train manifest         # rebuild models/manifest.json from runs/*.entry.json
   python -m cadenza_train all --smoke      # tiny end-to-end run in a temp dir (never touches models/)
+  python -m cadenza_train diagnose NAME    # a trained VAE's amortization gap on held-out windows (runs/NAME/best.pt)
 Add --fresh to delete a model's checkpoints first (otherwise training resumes from runs/NAME/ckpt.pt).
 """
 import argparse
@@ -19,7 +20,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="cadenza_train")
-    ap.add_argument("cmd", choices=["all", "train", "prep", "manifest"])
+    ap.add_argument("cmd", choices=["all", "train", "prep", "manifest", "diagnose"])
     ap.add_argument("names", nargs="*")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--fresh", action="store_true")
@@ -56,6 +57,8 @@ def main(argv=None):
         pipeline.write_manifest(ctx, entries)
         log(f"manifest: {sorted(entries)}")
         return 0
+    if a.cmd == "diagnose":
+        return diagnose_vaes(a.names, log)
     names = MODEL_NAMES if a.cmd == "all" else a.names
     bad = [n for n in names if n not in MODEL_NAMES]
     if not names or bad:
@@ -64,6 +67,29 @@ def main(argv=None):
         for n in names:
             shutil.rmtree(RUNS_DIR / n, ignore_errors=True)
     pipeline.run(names, smoke=a.smoke, root=root, log=log)
+    return 0
+
+
+def diagnose_vaes(names, log):
+    import json
+    import numpy as np
+    import torch
+    from . import encoding, train
+    from .configs import get_config
+    from .diagnose import amortization_gap
+    from .paths import DATA_DIR, RUNS_DIR
+
+    spec = encoding.load_spec()
+    for name in names:
+        cfg = get_config(name)
+        if cfg["kind"] != "vae":
+            log(f"[{name}] diagnose measures sequence VAEs only (melody_vae, drum_vae)")
+            return 2
+        _, va, _ = train.vae_windows(cfg, DATA_DIR, spec)
+        pick = np.random.RandomState(1).choice(len(va), min(len(va), 200), replace=False)
+        model = train.build_vae(cfg, spec)
+        model.load_state_dict(torch.load(RUNS_DIR / name / "best.pt", weights_only=False)["model"])
+        log(f"[{name}] amortization gap {json.dumps(amortization_gap(model, torch.from_numpy(va[pick])))}")
     return 0
 
 
