@@ -24,8 +24,9 @@ fn continue_job() -> Job {
     }
 }
 
-/// A copy of the models folder holding only `MODEL`'s files, for tampering.
-fn copied_models(name: &str) -> (EngineConfig, serde_json::Value) {
+/// A copy of the models folder holding only `MODEL`'s files, for tampering; the folder lives as
+/// long as the returned `Scratch`.
+fn copied_models(name: &str) -> (EngineConfig, serde_json::Value, Scratch) {
     let config = config();
     let dir = scratch(name);
     let text = std::fs::read_to_string(config.models_dir.join("manifest.json")).unwrap();
@@ -40,10 +41,11 @@ fn copied_models(name: &str) -> (EngineConfig, serde_json::Value) {
     std::fs::write(dir.join("manifest.json"), &text).unwrap();
     (
         EngineConfig {
-            models_dir: dir,
+            models_dir: dir.to_path_buf(),
             runtime_lib: config.runtime_lib,
         },
         manifest,
+        dir,
     )
 }
 
@@ -62,14 +64,14 @@ fn run_err(config: EngineConfig, job: &Job) -> EngineError {
 
 #[test]
 fn copied_models_work() {
-    let (config, _) = copied_models("ok");
+    let (config, _, _dir) = copied_models("ok");
     let mut e = Engine::new(config);
     assert_eq!(run(&mut e, &continue_job()).unwrap().clips.len(), 2);
 }
 
 #[test]
 fn checksum_mismatch() {
-    let (config, manifest) = copied_models("checksum");
+    let (config, manifest, _dir) = copied_models("checksum");
     let path = config.models_dir.join(step_file(&manifest));
     let mut bytes = std::fs::read(&path).unwrap();
     let last = bytes.len() - 1;
@@ -82,7 +84,7 @@ fn checksum_mismatch() {
 
 #[test]
 fn corrupt_model_file() {
-    let (config, mut manifest) = copied_models("corrupt");
+    let (config, mut manifest, _dir) = copied_models("corrupt");
     let file = step_file(&manifest);
     let garbage = b"this is not an ONNX model".repeat(10);
     std::fs::write(config.models_dir.join(&file), &garbage).unwrap();
@@ -103,7 +105,7 @@ fn corrupt_model_file() {
 
 #[test]
 fn missing_model_file() {
-    let (config, manifest) = copied_models("missing-file");
+    let (config, manifest, _dir) = copied_models("missing-file");
     std::fs::remove_file(config.models_dir.join(step_file(&manifest))).unwrap();
     let e = run_err(config, &continue_job());
     assert!(matches!(e, EngineError::ModelMissing { .. }), "{e:?}");
@@ -112,7 +114,7 @@ fn missing_model_file() {
 
 #[test]
 fn model_not_in_manifest_and_no_manifest() {
-    let (config, mut manifest) = copied_models("not-listed");
+    let (config, mut manifest, _dir) = copied_models("not-listed");
     manifest["models"].as_object_mut().unwrap().remove(MODEL);
     std::fs::write(
         config.models_dir.join("manifest.json"),

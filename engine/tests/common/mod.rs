@@ -6,7 +6,7 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use cadenza_engine::manifest::Manifest;
@@ -179,13 +179,35 @@ pub fn drum_output_pitches() -> Vec<u8> {
         .collect()
 }
 
-/// A scratch folder under the system temp dir.
-pub fn scratch(name: &str) -> PathBuf {
+/// A scratch folder under the system temp dir, removed when dropped so test runs leave no litter.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn scratch(name: &str) -> Scratch {
     let dir =
         std::env::temp_dir().join(format!("cadenza-engine-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 pub fn check_clip_basics(c: &Clip, bars: u16, drum: bool) {
