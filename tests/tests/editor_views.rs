@@ -4,7 +4,7 @@
 //! selecting results by click and arrow keys, the keep marker, "use as input", export.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cadenza::editor::egui::{Key, Vec2};
 use cadenza::editor::panel::{tool_name, Activity, TOOLS};
@@ -155,10 +155,10 @@ fn engine_errors_are_shown_in_plain_words() {
     let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
     ui.frames(2);
     ui.click("generate"); // no input: the engine refuses
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(10);
     frame_until(&mut ui, deadline, 10, |ui| matches!(ui.panel.activity, Activity::Failed(_)));
     match &ui.panel.activity {
-        cadenza::editor::panel::Activity::Failed(text) => assert!(text.contains("empty"), "{text}"),
+        Activity::Failed(text) => assert!(text.contains("empty"), "{text}"),
         other => panic!("expected a failure, got {other:?}"),
     }
     ui.frame();
@@ -177,11 +177,11 @@ fn engine_errors_are_shown_in_plain_words() {
     std::fs::remove_file(&bad).unwrap();
 
     // The engine thread ends: the panel says so (and how to recover) before anyone presses.
-    ui.panel.activity = cadenza::editor::panel::Activity::Idle;
+    ui.panel.activity = Activity::Idle;
     fixture.shared.inject_thread_exit();
     frame_until(&mut ui, deadline, 5, |ui| matches!(ui.panel.activity, Activity::Failed(_)));
     match &ui.panel.activity {
-        cadenza::editor::panel::Activity::Failed(text) => assert!(text.contains("reactivate"), "{text}"),
+        Activity::Failed(text) => assert!(text.contains("reactivate"), "{text}"),
         other => panic!("expected the stopped engine to be shown, got {other:?}"),
     }
     ui.frame();
@@ -198,11 +198,11 @@ fn loading_a_midi_file_fills_the_slot() {
     ui.frames(2);
     ui.panel.file_fields[0] = path.to_string_lossy().into_owned();
     ui.click("load:A");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(10);
     while fixture.shared.session.lock().inputs[0].as_ref().map(|c| c.notes.clone()) != Some(clip.notes.clone()) {
-        assert!(std::time::Instant::now() < deadline, "the file never arrived in slot A");
+        assert!(Instant::now() < deadline, "the file never arrived in slot A");
         ui.frame();
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(5));
     }
     std::fs::remove_file(&path).unwrap();
 }
@@ -234,6 +234,6 @@ fn playback_section_drives_the_host_parameters() {
 fn frame_until(ui: &mut Headless, deadline: Instant, pause_ms: u64, done: impl Fn(&Headless) -> bool) {
     while !done(ui) && Instant::now() < deadline {
         ui.frame();
-        std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+        std::thread::sleep(Duration::from_millis(pause_ms));
     }
 }
