@@ -320,7 +320,10 @@ impl Plugin for Cadenza {
         self.capture.set_meter(timing.beats_per_bar, timing.time_sig, timing.bar_origin);
 
         self.player_events.clear();
-        if self.offline {
+        // Hosts say "offline" at setup (CLAP's render extension restarts us; VST3's
+        // setupProcessing) or only per block (Ardour's exports set VST3's processMode): either
+        // one makes this block wait for the engine.
+        if self.offline || context.process_mode() == ProcessMode::Offline {
             self.wait_for_engine_offline();
         }
         if std::mem::take(&mut self.release_pending) {
