@@ -56,6 +56,8 @@ pub struct Cadenza {
     preview: PreviewSynth,
     /// The generate trigger's value in the previous block, for edge detection.
     generate_was_on: bool,
+    /// The session's state-load count last seen: a trigger restored "on" by a load is not a press.
+    loads_seen: u32,
     /// Release sounding notes at the start of the next block (after deactivate/reset).
     release_pending: bool,
     /// A request box the queue had no room for; kept instead of being freed here.
@@ -86,6 +88,7 @@ impl Default for Cadenza {
             sent_events: EventList::new(),
             preview: PreviewSynth::new(),
             generate_was_on: false,
+            loads_seen: 0,
             release_pending: false,
             spare_request: None,
             dropped_requests: 0,
@@ -176,6 +179,13 @@ impl Cadenza {
             self.send_capture(RtRequestKind::CaptureToSlot(slot - 1), timing);
         }
         let on = self.params.generate.value();
+        let loads = self.params.session.loads();
+        if loads != self.loads_seen {
+            // A project or preset was loaded: its saved trigger value (and a host re-sending
+            // it) is not someone pressing Generate.
+            self.loads_seen = loads;
+            self.generate_was_on = on;
+        }
         let rising = on && !self.generate_was_on;
         self.generate_was_on = on;
         if rising {
@@ -318,6 +328,9 @@ impl Plugin for Cadenza {
         }
         let timing = BlockTiming::from_transport(context.transport(), buffer.samples());
         self.capture.set_meter(timing.beats_per_bar, timing.time_sig, timing.bar_origin);
+        let rolling = timing.playing && self.params.capture_armed.value();
+        let block_span = timing.pos_beats.zip(timing.beat_at(timing.block_len as u32));
+        self.capture.follow_transport(rolling, block_span);
 
         self.player_events.clear();
         // Hosts say "offline" at setup (CLAP's render extension restarts us; VST3's

@@ -4,7 +4,7 @@
 //! the engine, the editor). The audio thread never sees it: whenever the selection changes, the
 //! engine sends the audio thread a ready-made [`crate::messages::PlaybackClip`].
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use cadenza_music::Clip;
@@ -126,6 +126,8 @@ impl Session {
 pub struct SessionField {
     session: Mutex<Session>,
     changed: AtomicBool,
+    /// How many times a host loaded state (a project, a preset) into this field.
+    loads: AtomicU32,
 }
 
 impl SessionField {
@@ -148,11 +150,18 @@ impl SessionField {
     pub fn take_changed(&self) -> bool {
         self.changed.swap(false, Ordering::AcqRel)
     }
+
+    /// Counts state loads, so the audio thread can tell that parameter values it sees next were
+    /// restored, not moved by anyone (lock-free: read in `process()`).
+    pub fn loads(&self) -> u32 {
+        self.loads.load(Ordering::Acquire)
+    }
 }
 
 impl<'a> PersistentField<'a, Session> for SessionField {
     fn set(&self, new_value: Session) {
         self.replace(new_value.migrate());
+        self.loads.fetch_add(1, Ordering::AcqRel);
     }
 
     fn map<F, R>(&self, f: F) -> R

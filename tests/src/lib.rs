@@ -5,6 +5,7 @@
 //! nice-plug has no mock host, but its `ProcessContext`, `Transport` and `Buffer` are public.
 
 pub mod clap_host;
+pub mod vst3_host;
 
 use std::time::{Duration, Instant};
 
@@ -22,11 +23,13 @@ pub struct FakeContext<'a> {
     input: &'a [NoteEvent<()>],
     next_input: usize,
     output: &'a mut Vec<NoteEvent<()>>,
+    /// What `process_mode()` reports for this block.
+    process_mode: ProcessMode,
 }
 
 impl<'a> FakeContext<'a> {
     pub fn new(transport: Transport, input: &'a [NoteEvent<()>], output: &'a mut Vec<NoteEvent<()>>) -> Self {
-        Self { transport, input, next_input: 0, output }
+        Self { transport, input, next_input: 0, output, process_mode: ProcessMode::Realtime }
     }
 }
 
@@ -38,6 +41,9 @@ impl ProcessContext<Cadenza> for FakeContext<'_> {
     fn execute_gui(&self, _task: ()) {}
     fn transport(&self) -> &Transport {
         &self.transport
+    }
+    fn process_mode(&self) -> ProcessMode {
+        self.process_mode
     }
     fn next_event(&mut self) -> Option<NoteEvent<()>> {
         let event = self.input.get(self.next_input).copied();
@@ -109,6 +115,9 @@ pub struct Host {
     pub output: Vec<Recorded>,
     /// Allocation violations counted inside `process()` calls.
     pub process_allocations: u32,
+    /// The mode each block reports through `ProcessContext::process_mode` (hosts like Ardour
+    /// signal an export only there, not at setup).
+    pub block_mode: ProcessMode,
     block_output: Vec<NoteEvent<()>>,
     block_input: Vec<NoteEvent<()>>,
 }
@@ -156,6 +165,7 @@ impl Host {
             anchor: (0, 0.0, 120.0),
             output: Vec::with_capacity(1 << 16),
             process_allocations: 0,
+            block_mode: ProcessMode::Realtime,
             block_output: Vec::with_capacity(OUTPUT_CAPACITY),
             block_input: Vec::with_capacity(OUTPUT_CAPACITY),
         }
@@ -222,6 +232,7 @@ impl Host {
             input: &self.block_input,
             next_input: 0,
             output: &mut self.block_output,
+            process_mode: self.block_mode,
         };
         let plugin = &mut self.plugin;
         reset_allocation_violations();

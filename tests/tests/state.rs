@@ -120,3 +120,31 @@ fn kept_clips_survive_a_new_generation_and_the_save() {
     restored.plugin.params_arc().deserialize_fields(&saved);
     assert_eq!(restored.plugin.engine().session.lock().kept, vec![clip(71, 1)]);
 }
+
+#[test]
+fn a_generate_trigger_restored_on_by_a_load_is_not_a_press() {
+    // A project saved while the trigger was high (an automation lane ending "on").
+    let mut host = Host::new(48_000.0);
+    cadenza_tests::set_param(&host.plugin.params_arc().generate, true);
+    let saved = host.plugin.params_arc().serialize_fields();
+    let mut restored = Host::new(48_000.0);
+    restored.run(64, 64, &[]);
+    // The host restores the parameter and the session, then re-sends every value, as Ardour does.
+    cadenza_tests::set_param(&restored.plugin.params_arc().generate, true);
+    restored.plugin.params_arc().deserialize_fields(&saved);
+    restored.run(64 * 8, 64, &[]);
+    std::thread::sleep(Duration::from_millis(50));
+    restored.run(64, 64, &[]);
+    let events: Vec<_> = std::iter::from_fn(|| restored.plugin.engine().events.pop()).collect();
+    assert!(events.is_empty(), "loading state ran a job: {events:?}");
+    assert!(restored.output.is_empty(), "loading state sent MIDI: {:?}", restored.output);
+    assert_eq!(restored.process_allocations, 0);
+    // A real press afterwards still works.
+    cadenza_tests::set_param(&restored.plugin.params_arc().generate, false);
+    restored.run(64, 64, &[]);
+    host.run(64, 64, &[]);
+    cadenza_tests::set_param(&restored.plugin.params_arc().generate, true);
+    restored.run(64, 64, &[]);
+    let event = restored.wait_for_engine(Duration::from_secs(5));
+    assert!(matches!(event, cadenza::messages::EngineEvent::Failed { .. }), "nothing captured: {event:?}");
+}

@@ -1,11 +1,28 @@
 //! Records incoming notes against the host's musical position into a fixed ring of the most
 //! recent notes, and copies "the last N bars" out of it on request.
+//!
+//! Capture records the way a DAW records in replace mode:
+//! - A **take** is one uninterrupted pass of the transport: it ends when the transport stops,
+//!   when Capture is disarmed, or when the song position jumps (a relocation, or a loop/cycle
+//!   wrapping around), and the next pass is a new take.
+//! - A take that records at least one note **replaces**, from where the pass began up to the
+//!   playhead, every note older takes left there. A pass that only listens replaces nothing.
+//!   So loop recording over the same bars keeps only the newest pass.
+//! - **"The last N bars"** are the N bars that end with the bar of the newest take's latest
+//!   note-on: the bar under the playhead while you play, or the one you just finished. A note
+//!   played further along the song in an older take does not move that window.
 
 use cadenza_music::{Note, NoteBuffer, TimeSignature, PPQ};
 
 /// Finished notes kept; the oldest are overwritten first.
 pub const CAPTURE_RING_SIZE: usize = 4096;
 const KEYS: usize = 16 * 128;
+
+/// A block that starts further back than this from where the last one ended (quarter notes) is a
+/// jump: host positions carry rounding, a loop wrap or relocation is far larger.
+const JUMP_BACK_BEATS: f64 = 1.0e-3;
+/// A forward skip larger than this (quarter notes) is a relocation, not tempo-ramp rounding.
+const JUMP_FORWARD_BEATS: f64 = 0.25;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct CapturedNote {
@@ -14,6 +31,10 @@ struct CapturedNote {
     pitch: u8,
     velocity: u8,
     channel: u8,
+    /// The take that recorded it.
+    take: u32,
+    /// A newer take recorded over it.
+    replaced: bool,
 }
 
 pub struct Capture {
@@ -24,13 +45,21 @@ pub struct Capture {
     /// Start beat and velocity of notes being held, per channel and key (NaN = not held).
     held_since: Box<[f64]>,
     held_velocity: Box<[u8]>,
-    /// Bar length at the time notes were captured (the snapshot's bar grid).
+    /// Bar length at the time notes were captured (the snapshot's bar grid), in quarter notes.
     beats_per_bar: f64,
     time_sig: (u8, u8),
     /// The bar grid's offset from beat 0 (see `BlockTiming::bar_origin`).
     bar_origin: f64,
-    /// Latest onset seen, which anchors "the last N bars".
-    latest_onset: Option<f64>,
+    /// The take being recorded (or the last one, while stopped).
+    take: u32,
+    /// Where the current pass began (quarter notes); `None` while no pass is rolling.
+    pass_start: Option<f64>,
+    /// Where the next block of the current pass should start (quarter notes).
+    expected_pos: f64,
+    /// Whether the current take has recorded a note-on (only then does it replace older takes).
+    take_recorded: bool,
+    /// The newest take that recorded a note and its latest onset: anchors "the last N bars".
+    latest: Option<(u32, f64)>,
 }
 
 impl Capture {
@@ -44,7 +73,11 @@ impl Capture {
             beats_per_bar: 4.0,
             time_sig: (4, 4),
             bar_origin: 0.0,
-            latest_onset: None,
+            take: 0,
+            pass_start: None,
+            expected_pos: 0.0,
+            take_recorded: false,
+            latest: None,
         }
     }
 
@@ -52,9 +85,12 @@ impl Capture {
         self.head = 0;
         self.len = 0;
         self.held_since.fill(f64::NAN);
-        self.latest_onset = None;
+        self.pass_start = None;
+        self.take_recorded = false;
+        self.latest = None;
     }
 
+    /// Notes in the ring, including ones a newer take replaced.
     pub fn len(&self) -> usize {
         self.len
     }
@@ -63,10 +99,74 @@ impl Capture {
         self.len == 0
     }
 
+    /// The take being (or last) recorded; each pass of the transport gets a new number.
+    pub fn take(&self) -> u32 {
+        self.take
+    }
+
     pub fn set_meter(&mut self, beats_per_bar: f64, time_sig: (u8, u8), bar_origin: f64) {
         self.beats_per_bar = beats_per_bar;
         self.time_sig = time_sig;
         self.bar_origin = bar_origin;
+    }
+
+    /// Follows the transport once per block, before the block's notes are recorded: `rolling` is
+    /// "playing with Capture armed", `block` the song positions (quarter notes) of the block's
+    /// first sample and of the sample after its last. Starts a new take when a pass begins or
+    /// the position jumps, and ends the take when the pass stops.
+    pub fn follow_transport(&mut self, rolling: bool, block: Option<(f64, f64)>) {
+        let (start, end) = match (rolling, block) {
+            (true, Some(block)) => block,
+            _ => {
+                if self.pass_start.is_some() {
+                    self.end_take(self.expected_pos);
+                }
+                return;
+            }
+        };
+        if self.pass_start.is_some() {
+            let expected = self.expected_pos;
+            if start < expected - JUMP_BACK_BEATS || start > expected + JUMP_FORWARD_BEATS {
+                self.end_take(expected);
+            }
+        }
+        if self.pass_start.is_none() {
+            self.take = self.take.wrapping_add(1);
+            self.pass_start = Some(start);
+            self.take_recorded = false;
+        }
+        self.expected_pos = end;
+    }
+
+    /// Closes the current take at `at`: held notes end there, and the range the take covered
+    /// replaces older takes' notes for good.
+    fn end_take(&mut self, at: f64) {
+        for key in 0..KEYS {
+            if !self.held_since[key].is_nan() {
+                self.note_off((key / 128) as u8, (key % 128) as u8, at);
+            }
+        }
+        if let Some(range) = self.replacing_range() {
+            let take = self.take;
+            let oldest = (self.head + self.ring.len() - self.len) % self.ring.len();
+            for i in 0..self.len {
+                let index = (oldest + i) % self.ring.len();
+                let note = &mut self.ring[index];
+                if note.take != take && range.0 <= note.start_beat && note.start_beat < range.1 {
+                    note.replaced = true;
+                }
+            }
+        }
+        self.pass_start = None;
+        self.take_recorded = false;
+    }
+
+    /// The song range (quarter notes) the current take replaces, if it recorded anything.
+    fn replacing_range(&self) -> Option<(f64, f64)> {
+        match self.pass_start {
+            Some(start) if self.take_recorded => Some((start, self.expected_pos.max(start))),
+            _ => None,
+        }
     }
 
     pub fn note_on(&mut self, channel: u8, pitch: u8, velocity: u8, beat: f64) {
@@ -77,7 +177,11 @@ impl Capture {
         }
         self.held_since[key] = beat;
         self.held_velocity[key] = velocity.max(1);
-        self.latest_onset = Some(self.latest_onset.map_or(beat, |b| b.max(beat)));
+        self.take_recorded = true;
+        self.latest = Some(match self.latest {
+            Some((take, onset)) if take == self.take => (take, onset.max(beat)),
+            _ => (self.take, beat),
+        });
     }
 
     pub fn note_off(&mut self, channel: u8, pitch: u8, beat: f64) {
@@ -93,17 +197,19 @@ impl Capture {
             pitch,
             velocity: self.held_velocity[key],
             channel,
+            take: self.take,
+            replaced: false,
         };
         self.head = (self.head + 1) % self.ring.len();
         self.len = (self.len + 1).min(self.ring.len());
     }
 
-    /// Copies the `bars` bars that end with the bar holding the latest onset into `out`, with
-    /// ticks counted from the first of those bars. Notes still held end at `now_beat`.
-    /// Returns the number of bars written (0 when nothing was captured).
+    /// Copies "the last `bars` bars" (see the module docs) into `out`, with ticks counted from
+    /// the first of those bars; notes a newer take replaced are left out, notes still held end
+    /// at `now_beat`. Returns the number of bars written (0 when nothing was captured).
     pub fn snapshot(&self, bars: u16, now_beat: f64, out: &mut NoteBuffer) -> u16 {
         out.clear();
-        let Some(latest) = self.latest_onset else { return 0 };
+        let Some((_, latest)) = self.latest else { return 0 };
         let bar_len = self.beats_per_bar;
         let origin = self.bar_origin;
         let window_end = origin + (((latest - origin) / bar_len).floor() + 1.0) * bar_len;
@@ -114,6 +220,9 @@ impl Capture {
         }
         let to_tick = |beat: f64| ((beat - window_start) * PPQ as f64).round().max(0.0) as u32;
         let window_ticks = to_tick(window_end);
+        // The open take replaces older notes up to the playhead already.
+        let open_range = self.replacing_range();
+        let take = self.take;
 
         let mut push = |start: f64, end: f64, pitch: u8, velocity: u8, channel: u8| {
             if start < window_start || start >= window_end {
@@ -127,7 +236,11 @@ impl Capture {
         let oldest = (self.head + self.ring.len() - self.len) % self.ring.len();
         for i in 0..self.len {
             let n = self.ring[(oldest + i) % self.ring.len()];
-            push(n.start_beat, n.end_beat, n.pitch, n.velocity, n.channel);
+            let replaced_now =
+                open_range.is_some_and(|(from, to)| n.take != take && from <= n.start_beat && n.start_beat < to);
+            if !n.replaced && !replaced_now {
+                push(n.start_beat, n.end_beat, n.pitch, n.velocity, n.channel);
+            }
         }
         for (key, &start) in self.held_since.iter().enumerate() {
             if !start.is_nan() {
