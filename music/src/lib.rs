@@ -15,6 +15,7 @@ pub mod drums;
 pub mod error;
 pub mod golden;
 pub mod groove;
+pub mod key;
 pub mod legato;
 pub mod melody;
 pub mod midi_export;
@@ -34,6 +35,7 @@ pub use groove::{
     decode_groove, decode_groove_flat, encode_groove, encode_groove_quantized, encode_tap,
     encode_tap_quantized, GrooveFeatures, GrooveRow, TapFeatures, TapRow,
 };
+pub use key::{detect_key, KeyEstimate, KeyFinder};
 pub use legato::trim_legato;
 pub use melody::{
     decode_melody, encode_melody, encode_melody_quantized, melody_tokens_from_ids, MelodyTokens,
