@@ -9,8 +9,6 @@ mod ort;
 mod resources;
 mod test;
 
-use std::path::Path;
-
 use anyhow::Result;
 
 fn main() -> Result<()> {
@@ -21,17 +19,9 @@ fn main() -> Result<()> {
     match command.as_str() {
         "bundle" => {
             let release = rest.iter().any(|a| a == "--release");
-            // nice-plug's bundler takes any `target/<profile>/cadenza` executable for a
-            // standalone build of the plugin; that file is the `cadenza` CLI (engine crate), so
-            // it is moved aside while bundling and put back afterwards.
-            let cli = Path::new("target").join(if release { "release" } else { "debug" }).join("cadenza");
-            let aside = cli.with_extension("cli-aside");
-            let moved = cli.is_file() && std::fs::rename(&cli, &aside).is_ok();
-            let bundled = nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(rest));
-            if moved {
-                std::fs::rename(&aside, &cli)?;
-            }
-            bundled?;
+            // No workspace binary is named `cadenza` (the CLI is `cadenza-cli`), so nice-plug's
+            // bundler finds no `target/<profile>/cadenza` to bundle as a standalone build.
+            nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(rest))?;
             let library = ort::fetch()?;
             resources::install(&library, release)
         }

@@ -1,4 +1,5 @@
-//! Shared helpers for the engine's integration tests.
+//! Shared helpers for the engine's integration tests, and for `cli/tests/cli.rs`, which includes
+//! this file with `#[path]`.
 //!
 //! The tests run the real models in `models/` (override with `CADENZA_MODELS_DIR`, e.g. the
 //! smoke pipeline's output) with the runtime library from `target/onnxruntime/` (override with

@@ -1,18 +1,22 @@
-//! `cadenza`: the engine from the command line.
+//! `cadenza-cli`: the engine from the command line.
 //!
 //! ```text
-//! cadenza continue    --input a.mid --variations 4 --bars 4 --temperature 1.0 --out out/
-//! cadenza generate    --mode drums --variations 8 --bars 8 --seed 7 --out out/ --png
-//! cadenza interpolate --input a.mid --input b.mid --steps 5 --out out/
-//! cadenza drumify     --input tapped.mid --out out/
-//! cadenza groove      --input beat.mid --variations 3 --out out/
+//! cadenza-cli continue    --input a.mid --variations 4 --bars 4 --temperature 1.0 --out out/
+//! cadenza-cli generate    --mode drums --variations 8 --bars 8 --seed 7 --out out/ --png
+//! cadenza-cli interpolate --input a.mid --input b.mid --steps 5 --out out/
+//! cadenza-cli drumify     --input tapped.mid --out out/
+//! cadenza-cli groove      --input beat.mid --variations 3 --out out/
 //! ```
+//!
+//! Not named `cadenza`: nice-plug's bundler takes any `target/<profile>/cadenza` executable for a
+//! standalone build of the plugin crate `cadenza` and writes it to `target/bundled/Cadenza`, the
+//! CLAP bundle's runtime folder.
 //!
 //! Exit codes: 0 done; 2 bad arguments; 3 the input cannot be used (unreadable MIDI, empty,
 //! not 4/4, …); 4 ONNX Runtime or a model is missing or damaged; 5 the output could not be
 //! written; 6 anything else.
 
-mod cli;
+mod piano_roll;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,7 +28,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
-    name = "cadenza",
+    name = "cadenza-cli",
     version,
     about = "Magenta-Studio-style MIDI generation: Continue, Generate, Interpolate, Drumify, Groove"
 )]
@@ -145,7 +149,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("cadenza: {}", f.message());
+            eprintln!("cadenza-cli: {}", f.message());
             ExitCode::from(f.code())
         }
     }
@@ -219,7 +223,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
     bar.finish_and_clear();
     let out = result?;
     for w in &out.warnings {
-        eprintln!("cadenza: note: {w}");
+        eprintln!("cadenza-cli: note: {w}");
     }
     std::fs::create_dir_all(&args.out)
         .map_err(|e| Fail::Output(format!("cannot create {}: {e}", args.out.display())))?;
@@ -238,7 +242,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
         write(&mid, &bytes)?;
         if args.png {
             let png = args.out.join(format!("{stem}.png"));
-            cli::piano_roll::render(clip, &png).map_err(Fail::Output)?;
+            piano_roll::render(clip, &png).map_err(Fail::Output)?;
         }
         println!("{}", mid.display());
     }

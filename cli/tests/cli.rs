@@ -1,5 +1,7 @@
-//! The `cadenza` command line: files out, exit codes and messages.
+//! The `cadenza-cli` command line: files out, exit codes and messages.
 
+// The engine's test helpers (models, runtime library, fixture clips, scratch folders), shared.
+#[path = "../../engine/tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;
@@ -10,7 +12,7 @@ use common::*;
 
 fn cadenza() -> Command {
     let config = config();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_cadenza"));
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cadenza-cli"));
     c.env("CADENZA_ORT_LIB", &config.runtime_lib)
         .env("CADENZA_MODELS_DIR", &config.models_dir);
     c
