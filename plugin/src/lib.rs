@@ -1,9 +1,23 @@
 //! Cadenza: Magenta-Studio-style generative MIDI tools (Continue, Generate, Interpolate, Drumify,
 //! Groove) as a CLAP/VST3 MIDI plugin.
 //!
-//! Threads: the host's audio thread runs [`Cadenza::process`] (capture, passthrough, playback;
-//! see [`audio`] for its real-time audit); the engine thread ([`engine`]) runs the generators;
-//! they talk only through the queues in [`bridge`] carrying the types in [`messages`].
+//! # Thread map
+//!
+//! | thread | started by | code | channel end it owns |
+//! |---|---|---|---|
+//! | host audio thread | the host | [`Cadenza::process`], [`audio`] (capture, player, preview) | [`channels::AudioEnd`] |
+//! | `cadenza-worker` | [`Cadenza`]'s `activate()` (again after it died) | [`worker`] (runs the inference engine, `cadenza-engine`) | [`channels::WorkerEnd`] |
+//! | host GUI thread | the host opening the editor | [`editor`] | [`channels::EditorEnd`] |
+//! | `cadenza-load` (short-lived) | the editor, per loaded `.mid` | [`editor`] | a one-shot `mpsc` back to the editor |
+//! | X11 drag source (Linux, short-lived) | the editor, per drag-out | `editor::x11_drag` | a `JoinHandle` with the outcome |
+//! | host main thread | the host | [`params`] (automation), [`session`] (state save/load) | the parameters' atomics, the session's mutex |
+//!
+//! Every message type is in [`messages`] (plain data); every queue and shared atomic, with its
+//! direction, is in [`channels`]: audio → worker `RtRequest`s, worker → audio `PlaybackClip`s
+//! (and retired clips back), editor → worker `JobRequest`s, worker → editor `WorkerEvent`s and
+//! progress, editor → audio capture-to-slot, audio → editor dropped presses and host tempo.
+//! The persisted [`session::Session`] is behind a mutex the worker and the editor hold only for
+//! short copies; the audio thread never touches it. "Engine" always means the inference crate.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -11,40 +25,43 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 
 pub mod audio;
-pub mod bridge;
+pub mod channels;
 pub mod editor;
-pub mod engine;
 pub mod messages;
 pub mod onnx_generator;
 pub mod params;
 pub mod session;
+pub mod tools;
+pub mod worker;
 
 use audio::capture::Capture;
 use audio::events::{EventList, OutEvent};
 use audio::player::Player;
 use audio::preview::PreviewSynth;
 use audio::transport::BlockTiming;
-use bridge::Bridge;
-use engine::{EngineHandle, EngineShared, Generator};
+use channels::{AudioEnd, EditorEnd, WorkerEnd};
 use messages::{RtRequest, RtRequestKind};
 use params::{CadenzaParams, Playback};
 use session::SessionField;
+use worker::{Generator, GeneratorFactory, WorkerHandle};
 
 pub use cadenza_music as music;
 
-pub use engine::GeneratorFactory;
-
-fn onnx_generator(shared: &Arc<EngineShared>) -> Box<dyn Generator> {
-    Box::new(onnx_generator::OnnxGenerator::new(shared.clone()))
+fn onnx_generator() -> Box<dyn Generator> {
+    Box::new(onnx_generator::OnnxGenerator::new())
 }
 
 pub struct Cadenza {
     params: Arc<CadenzaParams>,
-    bridge: Arc<Bridge>,
-    shared: Arc<EngineShared>,
+    /// This thread's end of the channels ([`channels`]).
+    audio: AudioEnd,
+    /// Kept to start (and restart) worker threads with.
+    worker_end: WorkerEnd,
+    /// Handed to the editor when the host opens it.
+    editor_end: EditorEnd,
     /// Started on first activation, never during a host's plugin scan.
-    engine: Option<EngineHandle>,
-    /// Makes the engine thread's generator (the ONNX engine unless a test swaps it).
+    worker: Option<WorkerHandle>,
+    /// Makes the worker's generator (the ONNX engine unless a test swaps it).
     generator_factory: GeneratorFactory,
 
     player: Player,
@@ -62,26 +79,31 @@ pub struct Cadenza {
     release_pending: bool,
     /// A request box the queue had no room for; kept instead of being freed here.
     spare_request: Option<Box<RtRequest>>,
-    /// Requests that could not be sent because every pooled box was in use.
-    pub dropped_requests: u64,
-    /// The host renders offline (a bounce): blocking is allowed and results must be
-    /// deterministic, so `process()` waits for the engine's answers.
+    /// The host said "offline" at setup (a bounce): blocking is allowed and results must be
+    /// deterministic, so `process()` waits for the worker's answers.
     offline: bool,
 }
 
-/// Longest an offline render waits for one engine answer.
-const OFFLINE_ENGINE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Longest an offline render waits for one worker answer.
+const OFFLINE_WORKER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Default for Cadenza {
     fn default() -> Self {
+        Self::with_factory(onnx_generator)
+    }
+}
+
+impl Cadenza {
+    fn with_factory(generator_factory: GeneratorFactory) -> Self {
         let session = Arc::new(SessionField::default());
-        let bridge = Arc::new(Bridge::new());
+        let (audio, worker_end, editor_end) = channels::open(session.clone());
         Self {
-            params: Arc::new(CadenzaParams::new(session.clone())),
-            shared: EngineShared::new(bridge.clone(), session),
-            bridge,
-            engine: None,
-            generator_factory: onnx_generator,
+            params: Arc::new(CadenzaParams::new(session)),
+            audio,
+            worker_end,
+            editor_end,
+            worker: None,
+            generator_factory,
             player: Player::new(),
             capture: Capture::new(),
             player_events: EventList::new(),
@@ -91,58 +113,39 @@ impl Default for Cadenza {
             loads_seen: 0,
             release_pending: false,
             spare_request: None,
-            dropped_requests: 0,
             offline: false,
         }
     }
-}
 
-impl Cadenza {
-    /// A plugin whose engine thread runs another generator (tests use a deterministic one).
-    pub fn with_generator(factory: GeneratorFactory) -> Self {
-        Self { generator_factory: factory, ..Self::default() }
-    }
-
-    /// The engine's shared state (session, progress, notifications) for the editor and tests.
-    pub fn engine(&self) -> &Arc<EngineShared> {
-        &self.shared
+    /// The editor's end of the channels (the panel, and tests standing in for it).
+    pub fn editor_end(&self) -> &EditorEnd {
+        &self.editor_end
     }
 
     pub fn params_arc(&self) -> &Arc<CadenzaParams> {
         &self.params
     }
 
-    pub fn player(&self) -> &Player {
-        &self.player
-    }
-
-    pub fn capture(&self) -> &Capture {
-        &self.capture
-    }
-
-    /// Starts the engine thread, or a new one if the last has ended (activation is the first
+    /// Starts the worker thread, or a new one if the last has ended (activation is the first
     /// place off the audio thread where the plugin can notice).
-    fn ensure_engine(&mut self) {
-        if self.engine.as_ref().is_some_and(EngineHandle::has_ended) {
-            nice_warn!("the Cadenza engine thread had stopped; starting a new one");
-            self.engine = None;
+    fn ensure_worker(&mut self) {
+        if self.worker.as_ref().is_some_and(WorkerHandle::has_ended) {
+            nice_warn!("the Cadenza worker thread had stopped; starting a new one");
+            self.worker = None;
         }
-        if self.engine.is_none() {
-            match EngineHandle::spawn_with_factory(self.shared.clone(), self.generator_factory) {
-                Ok(handle) => self.engine = Some(handle),
-                Err(err) => nice_error!("could not start the Cadenza engine thread: {err}"),
+        if self.worker.is_none() {
+            match WorkerHandle::spawn_with_factory(self.worker_end.clone(), self.generator_factory) {
+                Ok(handle) => self.worker = Some(handle),
+                Err(err) => nice_error!("could not start the Cadenza worker thread: {err}"),
             }
         }
     }
 
-    /// Takes the newest clip the engine sent and retires the old one. Only swaps when the
-    /// retired queue has room, so no clip is ever freed on the audio thread.
+    /// Takes the newest clip the worker sent and retires the old one (never freed here).
     fn receive_clips(&mut self) {
-        while !self.bridge.retired.is_full() {
-            let Some(clip) = self.bridge.playback.pop() else { break };
+        while let Some(clip) = self.audio.receive_clip() {
             if let Some(old) = self.player.replace_clip(clip, &mut self.player_events) {
-                // Cannot fail: we checked for room and only this thread pushes.
-                let _ = self.bridge.retired.push(old);
+                self.audio.retire(old);
             }
         }
     }
@@ -172,11 +175,10 @@ impl Cadenza {
     }
 
     /// On a rising edge of the generate trigger, copies the captured bars into a pooled request
-    /// and hands it to the engine.
+    /// and hands it to the worker.
     fn handle_trigger(&mut self, timing: &BlockTiming) {
-        let slot = self.shared.capture_to_slot.swap(0, std::sync::atomic::Ordering::AcqRel);
-        if slot > 0 {
-            self.send_capture(RtRequestKind::CaptureToSlot(slot - 1), timing);
+        if let Some(slot) = self.audio.take_capture_to_slot() {
+            self.send_capture(RtRequestKind::CaptureToSlot(slot), timing);
         }
         let on = self.params.generate.value();
         let loads = self.params.session.loads();
@@ -189,37 +191,37 @@ impl Cadenza {
         let rising = on && !self.generate_was_on;
         self.generate_was_on = on;
         if rising {
-            let kind = RtRequestKind::Generate(self.params.tool_settings());
-            self.send_capture(kind, timing);
+            let kind = RtRequestKind::Generate(tools::request_settings(&self.params));
+            if !self.send_capture(kind, timing) {
+                self.audio.count_dropped_press();
+            }
         }
     }
 
-    fn send_capture(&mut self, kind: RtRequestKind, timing: &BlockTiming) {
-        let Some(mut request) = self.spare_request.take().or_else(|| self.bridge.request_pool.pop()) else {
-            self.dropped_requests += 1;
-            return;
+    /// Whether the request could be sent.
+    fn send_capture(&mut self, kind: RtRequestKind, timing: &BlockTiming) -> bool {
+        let Some(mut request) = self.spare_request.take().or_else(|| self.audio.take_request_box()) else {
+            return false;
         };
         let now = timing.beat_at(timing.block_len as u32).unwrap_or(0.0);
         request.kind = kind;
         let bars = self.params.capture_bars.value() as u16;
         request.capture.bars = self.capture.snapshot(bars, now, &mut request.capture.notes);
         request.capture.time_signature = self.capture.time_signature();
-        self.shared.rt_jobs_in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        if let Err(request) = self.bridge.requests.push(request) {
-            self.shared.rt_jobs_in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-            self.spare_request = Some(request);
-            self.dropped_requests += 1;
+        match self.audio.send_request(request) {
+            Ok(()) => true,
+            Err(request) => {
+                self.spare_request = Some(request);
+                false
+            }
         }
     }
 
-    /// Offline only: blocks until the engine has answered every request, so a bounce hears the
+    /// Offline only: blocks until the worker has answered every request, so a bounce hears the
     /// result at the same place whatever the machine's speed. Never called in real time.
-    fn wait_for_engine_offline(&self) {
-        let deadline = std::time::Instant::now() + OFFLINE_ENGINE_WAIT;
-        while self.shared.rt_jobs_in_flight.load(std::sync::atomic::Ordering::Acquire) > 0
-            && self.shared.state() == engine::EngineState::Running
-            && std::time::Instant::now() < deadline
-        {
+    fn wait_for_worker_offline(&self) {
+        let deadline = std::time::Instant::now() + OFFLINE_WORKER_WAIT;
+        while self.audio.jobs_in_flight() > 0 && self.audio.worker_running() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
@@ -240,6 +242,28 @@ impl Cadenza {
             NoteEvent::NoteOff { timing: event.timing, voice_id: VoiceID::Wildcard, channel, key, velocity: 0.0 }
         };
         let _ = context.try_send_event(note);
+    }
+}
+
+/// Seams for the test crate only; bundles never enable the `test-hooks` feature.
+#[cfg(feature = "test-hooks")]
+impl Cadenza {
+    /// A plugin whose worker runs another generator (tests use a deterministic one).
+    pub fn with_generator(factory: GeneratorFactory) -> Self {
+        Self::with_factory(factory)
+    }
+
+    pub fn player(&self) -> &Player {
+        &self.player
+    }
+
+    pub fn capture(&self) -> &Capture {
+        &self.capture
+    }
+
+    /// Makes the worker thread exit after its current tick as if it had died.
+    pub fn inject_worker_exit(&self) {
+        self.worker_end.inject_exit();
     }
 }
 
@@ -292,7 +316,7 @@ impl Plugin for Cadenza {
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        editor::create(self.params.clone(), self.shared.clone())
+        editor::create(self.params.clone(), self.editor_end.clone())
     }
 
     fn activate(
@@ -303,7 +327,7 @@ impl Plugin for Cadenza {
     ) -> bool {
         self.preview.set_sample_rate(buffer_config.sample_rate);
         self.offline = buffer_config.process_mode == ProcessMode::Offline;
-        self.ensure_engine();
+        self.ensure_worker();
         true
     }
 
@@ -331,13 +355,14 @@ impl Plugin for Cadenza {
         let rolling = timing.playing && self.params.capture_armed.value();
         let block_span = timing.pos_beats.zip(timing.beat_at(timing.block_len as u32));
         self.capture.follow_transport(rolling, block_span);
+        self.audio.publish_tempo(timing.tempo);
 
         self.player_events.clear();
         // Hosts say "offline" at setup (CLAP's render extension restarts us; VST3's
         // setupProcessing) or only per block (Ardour's exports set VST3's processMode): either
         // one makes this block wait for the engine.
         if self.offline || context.process_mode() == ProcessMode::Offline {
-            self.wait_for_engine_offline();
+            self.wait_for_worker_offline();
         }
         if std::mem::take(&mut self.release_pending) {
             self.player.release_all(0, &mut self.player_events);

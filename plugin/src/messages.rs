@@ -1,8 +1,9 @@
-//! Every message that crosses a thread boundary, in one place.
+//! Every message that crosses a thread boundary, in one place: plain data, no behaviour beyond
+//! building it. [`crate::channels`] names the queue each one travels on.
 //!
-//! The audio thread only ever moves these through the bounded queues of [`crate::bridge`]:
-//! big payloads travel as `Box`es that were allocated off the audio thread and are dropped off
-//! it again (they are recycled or sent back), so `process()` never allocates or frees.
+//! The audio thread only ever moves these through bounded queues: big payloads travel as
+//! `Box`es that were allocated off the audio thread and are dropped off it again (they are
+//! recycled or sent back), so `process()` never allocates or frees.
 
 use cadenza_music::{Clip, Note, NoteBuffer, TimeSignature};
 
@@ -69,10 +70,9 @@ impl RtRequest {
     }
 }
 
-/// A job for the engine, built off the audio thread (by the editor, the CLI or from an
-/// [`RtRequest`]).
+/// A job for the worker, built off the audio thread (by the editor or from an [`RtRequest`]).
 #[derive(Debug, Clone)]
-pub struct EngineRequest {
+pub struct JobRequest {
     pub id: u64,
     pub settings: ToolSettings,
     pub seed: u64,
@@ -81,33 +81,41 @@ pub struct EngineRequest {
 }
 
 /// Why a job produced no clips, in words a musician can act on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EngineError {
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JobError {
     #[error("the input clip is empty: record or load a few bars first")]
     EmptyInput,
     #[error("{tool} needs {needed} input clip(s), got {got}")]
     MissingInput { tool: &'static str, needed: usize, got: usize },
-    #[error("the engine failed: {0}")]
+    #[error("the worker failed: {0}")]
     Internal(String),
     #[error("replaced by a newer request")]
     Superseded,
-    #[error("the engine crashed and restarted ({0}); try again")]
+    #[error("the worker crashed and restarted ({0}); try again")]
     Restarted(String),
-    #[error("the engine has stopped: deactivate and reactivate Cadenza (or reload the project) to restart it")]
+    #[error("the worker has stopped: deactivate and reactivate Cadenza (or reload the project) to restart it")]
     Stopped,
-    /// The inference engine's own message (missing model, bad input, …), ready to show.
-    #[error("{0}")]
-    Engine(String),
+    /// The inference engine's own error, kept typed so the panel can tell "reinstall"
+    /// ([`cadenza_engine::EngineError::is_installation_error`]) from "bad input".
+    #[error(transparent)]
+    Engine(#[from] cadenza_engine::EngineError),
 }
 
-/// What the engine says about a job, for the editor.
+impl JobError {
+    /// Whether only reinstalling Cadenza (runtime or models) fixes it.
+    pub fn needs_reinstall(&self) -> bool {
+        matches!(self, JobError::Engine(error) if error.is_installation_error())
+    }
+}
+
+/// What the worker says about a job, for the editor.
 #[derive(Debug, Clone, PartialEq)]
-pub enum EngineEvent {
+pub enum WorkerEvent {
     Started { id: u64 },
     Finished { id: u64, variations: usize },
-    Failed { id: u64, error: EngineError },
+    Failed { id: u64, error: JobError },
     /// Something the musician should know about a finished job (e.g. chords reduced to the top
-    /// line).
+    /// line, a variation with no new notes).
     Warning { id: u64, message: String },
 }
 

@@ -1,33 +1,32 @@
 //! The real generator: Cadenza's inference engine (`cadenza-engine`, ONNX Runtime) behind the
-//! plugin's [`Generator`] trait. It is built on the engine thread at the first job, so neither a
+//! plugin's [`Generator`] trait. It is built on the worker thread at the first job, so neither a
 //! host's plugin scan nor `activate()` loads the runtime or a model.
-
-use std::sync::Arc;
 
 use cadenza_engine::{Engine, EngineConfig, Job, KeyScale};
 use cadenza_music::Clip;
 
-use crate::engine::{EngineShared, Generator, Progress};
-use crate::messages::{EngineError, EngineEvent, EngineRequest, ToolSettings};
+use crate::messages::{JobError, JobRequest, ToolSettings};
 use crate::params::{Mode, Scale, Tool};
+use crate::worker::{Generator, Progress};
 
+#[derive(Default)]
 pub struct OnnxGenerator {
-    shared: Arc<EngineShared>,
     engine: Option<Engine>,
+    warnings: Vec<String>,
 }
 
 impl OnnxGenerator {
-    pub fn new(shared: Arc<EngineShared>) -> Self {
-        Self { shared, engine: None }
+    pub fn new() -> Self {
+        Self::default()
     }
 }
 
 impl Generator for OnnxGenerator {
-    fn generate(&mut self, request: &EngineRequest, progress: &Progress) -> Result<Vec<Clip>, EngineError> {
+    fn generate(&mut self, request: &JobRequest, progress: &Progress) -> Result<Vec<Clip>, JobError> {
         let job = job_for(request);
         let engine = self.engine.get_or_insert_with(|| Engine::new(EngineConfig::discover()));
         let mut report = |fraction: f32| progress.set(fraction);
-        let output = match engine.run(&job, &mut report, &self.shared.cancel) {
+        let output = match engine.run(&job, &mut report, progress.cancel_flag()) {
             Ok(output) => output,
             Err(error) => {
                 if error.is_installation_error() {
@@ -35,19 +34,21 @@ impl Generator for OnnxGenerator {
                     // the installation (or the environment) without reloading the plugin.
                     self.engine = None;
                 }
-                return Err(EngineError::Engine(error.to_string()));
+                return Err(JobError::Engine(error));
             }
         };
-        for message in output.warnings {
-            self.shared.events.force_push(EngineEvent::Warning { id: request.id, message });
-        }
+        self.warnings.extend(output.warnings);
         Ok(output.clips)
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 }
 
 /// Maps the plugin's request onto an engine job: Generate takes no input, Interpolate takes A
 /// and B, the others take A.
-pub fn job_for(request: &EngineRequest) -> Job {
+pub fn job_for(request: &JobRequest) -> Job {
     let ToolSettings { tool, mode, temperature, variations, length_bars, interp_steps, key } = request.settings;
     let inputs_needed = match tool {
         Tool::Generate => 0,

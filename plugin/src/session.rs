@@ -1,8 +1,9 @@
 //! The persisted, non-parameter state: input slots, generated variations and the selection.
 //!
 //! It lives behind a mutex that only non-realtime threads touch (the host's state save/load,
-//! the engine, the editor). The audio thread never sees it: whenever the selection changes, the
-//! engine sends the audio thread a ready-made [`crate::messages::PlaybackClip`].
+//! the worker, the editor), each for a short copy or swap. The audio thread never sees it:
+//! whenever the selection changes, the worker sends the audio thread a ready-made
+//! [`crate::messages::PlaybackClip`].
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -155,6 +156,65 @@ impl SessionField {
     /// restored, not moved by anyone (lock-free: read in `process()`).
     pub fn loads(&self) -> u32 {
         self.loads.load(Ordering::Acquire)
+    }
+}
+
+/// A cheap identity of the session's contents: changes whenever the worker stores new clips or
+/// an input is replaced, so the editor re-copies only then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionStamp {
+    generated: (usize, usize),
+    inputs: [(usize, usize, u16); INPUT_SLOTS],
+    selected: Option<usize>,
+}
+
+impl SessionStamp {
+    /// The part that changes only when a new batch of results arrives.
+    pub fn generated_id(&self) -> (usize, usize) {
+        self.generated
+    }
+}
+
+/// The editor's short views and edits of the session (each takes the lock for a copy or a swap).
+impl SessionField {
+    /// Puts `clip` into input slot `slot` (0 = A, 1 = B); `None` empties it.
+    pub fn set_input(&self, slot: usize, clip: Option<Clip>) {
+        if let Some(entry) = self.lock().inputs.get_mut(slot) {
+            *entry = clip;
+        }
+    }
+
+    /// The session's identity right now (a lock held for a few loads).
+    pub fn stamp(&self) -> SessionStamp {
+        let session = self.lock();
+        let mut inputs = [(0, 0, 0); INPUT_SLOTS];
+        for (stamp, input) in inputs.iter_mut().zip(session.inputs.iter()) {
+            if let Some(clip) = input {
+                *stamp = (clip.notes.as_ptr() as usize, clip.notes.len(), clip.bars);
+            }
+        }
+        SessionStamp {
+            generated: (session.generated.as_ptr() as usize, session.generated.len()),
+            inputs,
+            selected: session.selected,
+        }
+    }
+
+    /// Copies of the inputs, the generated clips and the selection.
+    pub fn copy_contents(&self) -> ([Option<Clip>; INPUT_SLOTS], Vec<Clip>, Option<usize>) {
+        let session = self.lock();
+        (session.inputs.clone(), session.generated.clone(), session.selected)
+    }
+
+    /// Stars or un-stars result `index` (kept clips are saved with the project).
+    pub fn set_kept(&self, index: usize, keep: bool) {
+        self.lock().set_kept(index, keep);
+    }
+
+    /// One flag per generated clip: is it kept?
+    pub fn kept_marks(&self) -> Vec<bool> {
+        let session = self.lock();
+        (0..session.generated.len()).map(|i| session.is_kept(i)).collect()
     }
 }
 

@@ -5,15 +5,42 @@
 //! nice-plug has no mock host, but its `ProcessContext`, `Transport` and `Buffer` are public.
 
 pub mod clap_host;
+pub mod editor_harness;
 pub mod vst3_host;
 
 use std::time::{Duration, Instant};
 
-use cadenza::engine::OctaveEcho;
-use cadenza::messages::EngineEvent;
+use cadenza::messages::{JobError, JobRequest, WorkerEvent};
+use cadenza::params::{Mode, Tool};
+use cadenza::worker::{Generator, Progress};
 use cadenza::Cadenza;
 use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
+
+/// The stand-in generator: every variation is the input an octave up (melody) or unchanged
+/// (drums). It proves the plumbing end to end with notes a test can predict.
+pub struct OctaveEcho;
+
+impl Generator for OctaveEcho {
+    fn generate(&mut self, request: &JobRequest, progress: &Progress) -> Result<Vec<cadenza::music::Clip>, JobError> {
+        let input = request.inputs.first().filter(|clip| !clip.notes.is_empty()).ok_or(JobError::EmptyInput)?;
+        if request.settings.tool == Tool::Interpolate && request.inputs.len() < 2 {
+            return Err(JobError::MissingInput { tool: "Interpolate", needed: 2, got: request.inputs.len() });
+        }
+        let shift = if request.settings.mode == Mode::Drums || input.is_drum { 0 } else { 12 };
+        let variations = request.settings.variations.max(1) as usize;
+        let mut clips = Vec::with_capacity(variations);
+        for v in 0..variations {
+            let mut clip = input.clone();
+            for note in &mut clip.notes {
+                note.pitch = (note.pitch as i16 + shift).clamp(0, 127) as u8;
+            }
+            clips.push(clip);
+            progress.set((v + 1) as f32 / variations as f32);
+        }
+        Ok(clips)
+    }
+}
 
 /// Most output events a block may produce in the fake host.
 const OUTPUT_CAPACITY: usize = 4096;
@@ -145,7 +172,7 @@ impl Host {
     }
 
     fn with_mode(sample_rate: f32, process_mode: ProcessMode) -> Self {
-        Self::with_plugin(Cadenza::with_generator(|_| Box::new(OctaveEcho)), sample_rate, process_mode)
+        Self::with_plugin(Cadenza::with_generator(|| Box::new(OctaveEcho)), sample_rate, process_mode)
     }
 
     fn with_plugin(mut plugin: Cadenza, sample_rate: f32, process_mode: ProcessMode) -> Self {
@@ -282,7 +309,7 @@ impl Host {
     }
 
     /// Clicks Generate (on for a block, off for a block) and waits for the engine's answer.
-    pub fn press_generate(&mut self, timeout: Duration) -> EngineEvent {
+    pub fn press_generate(&mut self, timeout: Duration) -> WorkerEvent {
         set_param(&self.plugin.params_arc().generate, true);
         self.run(64, 64, &[]);
         set_param(&self.plugin.params_arc().generate, false);
@@ -292,19 +319,19 @@ impl Host {
 
     /// Runs blocks (transport unchanged) until the engine reports the job done and the player
     /// has the clip, or panics after `timeout`.
-    pub fn wait_for_engine(&mut self, timeout: Duration) -> EngineEvent {
+    pub fn wait_for_engine(&mut self, timeout: Duration) -> WorkerEvent {
         let deadline = Instant::now() + timeout;
         let mut finished = None;
         loop {
-            while let Some(event) = self.plugin.engine().events.pop() {
-                if !matches!(event, EngineEvent::Started { .. }) {
+            while let Some(event) = self.plugin.editor_end().next_event() {
+                if !matches!(event, WorkerEvent::Started { .. }) {
                     finished = Some(event);
                 }
             }
             if let Some(event) = &finished {
-                let selected = self.plugin.engine().session.lock().selected;
+                let selected = self.plugin.editor_end().session().lock().selected;
                 let playing = self.plugin.player().clip().map(|c| c.variation);
-                if matches!(event, EngineEvent::Failed { .. }) || (selected.is_some() && playing == selected) {
+                if matches!(event, WorkerEvent::Failed { .. }) || (selected.is_some() && playing == selected) {
                     return event.clone();
                 }
             }
@@ -378,7 +405,7 @@ pub fn test_clip() -> cadenza::music::Clip {
 /// Makes `clip` the selected variation, waits until the player has it and clears the output.
 pub fn load_clip(host: &mut Host, clip: cadenza::music::Clip) {
     use cadenza::session::Session;
-    host.plugin.engine().session.replace(Session { generated: vec![clip], selected: Some(0), ..Session::default() });
+    host.plugin.editor_end().session().replace(Session { generated: vec![clip], selected: Some(0), ..Session::default() });
     let deadline = Instant::now() + Duration::from_secs(5);
     while host.plugin.player().clip().is_none() {
         assert!(Instant::now() < deadline, "the engine never sent the clip");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cadenza::messages::EngineEvent;
+use cadenza::messages::WorkerEvent;
 use cadenza::music::Note;
 use cadenza::params::Tool;
 use cadenza_tests::{note_off, note_on, set_param, Host};
@@ -36,10 +36,10 @@ fn notes_are_captured_at_their_beats_and_generate_runs_the_engine() {
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64, 64, &[]);
     let event = host.wait_for_engine(WAIT);
-    assert!(matches!(event, EngineEvent::Finished { variations: 3, .. }), "{event:?}");
+    assert!(matches!(event, WorkerEvent::Finished { variations: 3, .. }), "{event:?}");
     assert_eq!(host.process_allocations, 0, "capturing and requesting must not allocate");
 
-    let session = host.plugin.engine().session.lock().clone();
+    let session = host.plugin.editor_end().session().lock().clone();
     let captured = session.inputs[0].clone().expect("the capture is stored in slot A");
     assert_eq!(captured.bars, 1);
     let note = |pitch, velocity, start, end| Note { pitch, velocity, start, end, channel: 0 };
@@ -66,7 +66,7 @@ fn a_trigger_with_nothing_captured_reports_an_error_and_keeps_running() {
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64, 64, &[]);
     let event = host.wait_for_engine(WAIT);
-    assert!(matches!(event, EngineEvent::Failed { .. }), "{event:?}");
+    assert!(matches!(event, WorkerEvent::Failed { .. }), "{event:?}");
     // MIDI still flows.
     host.output.clear();
     host.run(128, 128, &[(3, note_on(50, 50))]);
@@ -88,10 +88,10 @@ fn the_trigger_fires_once_per_press_and_disarmed_capture_records_nothing() {
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64 * 10, 64, &[]); // held down for ten blocks: still one request
     let first = host.wait_for_engine(WAIT);
-    assert!(matches!(first, EngineEvent::Finished { .. }));
+    assert!(matches!(first, WorkerEvent::Finished { .. }));
     std::thread::sleep(Duration::from_millis(50));
     host.run(64, 64, &[]);
-    assert!(host.plugin.engine().events.pop().is_none(), "no second job while the button stays down");
+    assert!(host.plugin.editor_end().next_event().is_none(), "no second job while the button stays down");
 }
 
 #[test]
@@ -111,48 +111,48 @@ fn the_editor_can_ask_for_the_capture_in_slot_b_and_submit_a_job() {
     let mut host = Host::new(48_000.0);
     set_param(&host.plugin.params_arc().capture_bars, 1);
     record_phrase(&mut host);
-    host.plugin.engine().request_capture_to_slot(1);
+    host.plugin.editor_end().request_capture_to_slot(1);
     host.run(64, 64, &[]);
     let deadline = std::time::Instant::now() + WAIT;
-    while host.plugin.engine().session.lock().inputs[1].is_none() {
+    while host.plugin.editor_end().session().lock().inputs[1].is_none() {
         assert!(std::time::Instant::now() < deadline, "slot B never filled");
         std::thread::sleep(Duration::from_millis(2));
     }
-    let slot_b = host.plugin.engine().session.lock().inputs[1].clone().unwrap();
+    let slot_b = host.plugin.editor_end().session().lock().inputs[1].clone().unwrap();
     assert_eq!(slot_b.notes.len(), 3);
     assert_eq!(host.process_allocations, 0);
 
     let settings = host.plugin.params_arc().tool_settings();
-    let id = host.plugin.engine().submit(settings, 7).expect("queued");
+    let id = host.plugin.editor_end().submit(settings, 7).expect("queued");
     let event = host.wait_for_engine(WAIT);
-    assert_eq!(event, EngineEvent::Finished { id, variations: settings.variations as usize });
+    assert_eq!(event, WorkerEvent::Finished { id, variations: settings.variations as usize });
 }
 
 #[test]
 fn a_panicking_job_is_reported_and_the_engine_keeps_serving() {
-    use cadenza::engine::{Generator, Progress};
-    use cadenza::messages::{EngineError, EngineRequest};
+    use cadenza::worker::{Generator, Progress};
+    use cadenza::messages::{JobError, JobRequest};
     use cadenza::music::Clip;
 
     /// Panics on the first job, echoes afterwards.
     struct PanicsOnce(bool);
     impl Generator for PanicsOnce {
-        fn generate(&mut self, request: &EngineRequest, progress: &Progress) -> Result<Vec<Clip>, EngineError> {
+        fn generate(&mut self, request: &JobRequest, progress: &Progress) -> Result<Vec<Clip>, JobError> {
             if !std::mem::replace(&mut self.0, true) {
                 panic!("injected fault");
             }
-            cadenza::engine::OctaveEcho.generate(request, progress)
+            cadenza_tests::OctaveEcho.generate(request, progress)
         }
     }
 
-    let plugin = cadenza::Cadenza::with_generator(|_| Box::new(PanicsOnce(false)));
+    let plugin = cadenza::Cadenza::with_generator(|| Box::new(PanicsOnce(false)));
     let mut host = Host::with_plugin_for_tests(plugin);
     set_param(&host.plugin.params_arc().capture_bars, 1);
     record_phrase(&mut host);
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64, 64, &[]);
     let event = host.wait_for_engine(WAIT);
-    let EngineEvent::Failed { error: EngineError::Internal(message), .. } = event else { panic!("{event:?}") };
+    let WorkerEvent::Failed { error: JobError::Internal(message), .. } = event else { panic!("{event:?}") };
     assert!(message.contains("injected fault"), "{message}");
 
     // MIDI still passes, and the retry works.
@@ -163,33 +163,34 @@ fn a_panicking_job_is_reported_and_the_engine_keeps_serving() {
     host.run(64, 64, &[]);
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64, 64, &[]);
-    assert!(matches!(host.wait_for_engine(WAIT), EngineEvent::Finished { .. }));
+    assert!(matches!(host.wait_for_engine(WAIT), WorkerEvent::Finished { .. }));
 }
 
 #[test]
 fn requests_that_pile_up_while_the_engine_is_busy_are_superseded_by_the_newest() {
-    use cadenza::engine::{Generator, OctaveEcho, Progress};
-    use cadenza::messages::{EngineError, EngineRequest};
+    use cadenza::worker::{Generator, Progress};
+use cadenza_tests::OctaveEcho;
+    use cadenza::messages::{JobError, JobRequest};
     use cadenza::music::Clip;
 
     /// Takes 300 ms per job, like a long generation.
     struct Slow;
     impl Generator for Slow {
-        fn generate(&mut self, request: &EngineRequest, progress: &Progress) -> Result<Vec<Clip>, EngineError> {
+        fn generate(&mut self, request: &JobRequest, progress: &Progress) -> Result<Vec<Clip>, JobError> {
             std::thread::sleep(Duration::from_millis(300));
             OctaveEcho.generate(request, progress)
         }
     }
 
-    let mut host = Host::with_plugin_for_tests(cadenza::Cadenza::with_generator(|_| Box::new(Slow)));
-    let shared = host.plugin.engine().clone();
-    shared.session.lock().inputs[0] = Some(cadenza_tests::test_clip());
+    let mut host = Host::with_plugin_for_tests(cadenza::Cadenza::with_generator(|| Box::new(Slow)));
+    let shared = host.plugin.editor_end().clone();
+    shared.session().lock().inputs[0] = Some(cadenza_tests::test_clip());
     let mut settings = host.plugin.params_arc().tool_settings();
     settings.variations = 1;
     let first = shared.submit(settings, 1).unwrap();
     // Wait until the engine is busy with the first job, then press twice more.
     let deadline = std::time::Instant::now() + WAIT;
-    while shared.events.pop() != Some(EngineEvent::Started { id: first }) {
+    while shared.next_event() != Some(WorkerEvent::Started { id: first }) {
         assert!(std::time::Instant::now() < deadline);
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -199,9 +200,9 @@ fn requests_that_pile_up_while_the_engine_is_busy_are_superseded_by_the_newest()
     let newest = shared.submit(settings, 3).unwrap();
 
     let mut events = Vec::new();
-    while !events.iter().any(|e| matches!(e, EngineEvent::Finished { id, .. } if *id == newest)) {
+    while !events.iter().any(|e| matches!(e, WorkerEvent::Finished { id, .. } if *id == newest)) {
         assert!(std::time::Instant::now() < deadline, "{events:?}");
-        while let Some(event) = shared.events.pop() {
+        while let Some(event) = shared.next_event() {
             events.push(event);
         }
         host.run(64, 64, &[]);
@@ -210,10 +211,10 @@ fn requests_that_pile_up_while_the_engine_is_busy_are_superseded_by_the_newest()
     assert_eq!(
         events,
         vec![
-            EngineEvent::Finished { id: first, variations: 1 },
-            EngineEvent::Failed { id: stale, error: EngineError::Superseded },
-            EngineEvent::Started { id: newest },
-            EngineEvent::Finished { id: newest, variations: 3 },
+            WorkerEvent::Finished { id: first, variations: 1 },
+            WorkerEvent::Failed { id: stale, error: JobError::Superseded },
+            WorkerEvent::Started { id: newest },
+            WorkerEvent::Finished { id: newest, variations: 3 },
         ]
     );
 }

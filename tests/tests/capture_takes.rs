@@ -28,7 +28,7 @@ fn play(host: &mut Host, notes: &[(f64, u8, f64)], until: f64) {
 fn captured(host: &mut Host) -> Clip {
     host.press_generate(WAIT);
     assert_eq!(host.process_allocations, 0, "capture must not allocate");
-    host.plugin.engine().session.lock().inputs[0].clone().expect("the capture is stored in slot A")
+    host.plugin.editor_end().session().lock().inputs[0].clone().expect("the capture is stored in slot A")
 }
 
 fn pitches(clip: &Clip) -> Vec<u8> {

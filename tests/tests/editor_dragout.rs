@@ -14,7 +14,7 @@ use std::time::Duration;
 use cadenza::editor::egui::Vec2;
 use cadenza::editor::files::paths_from_uri_list;
 use cadenza::editor::panel::DragStarted;
-use cadenza::editor::testing::{demo_drums, demo_melody, FakePointer, Fixture, Headless, XdndTarget, Xvfb};
+use cadenza_tests::editor_harness::{demo_drums, demo_melody, FakePointer, Fixture, Headless, XdndTarget, Xvfb};
 use cadenza::editor::x11_drag;
 use cadenza::editor::xdnd::Outcome;
 use cadenza::music::{import_midi_file, ImportOptions};
@@ -72,7 +72,7 @@ fn drag_to_target(drums: bool) {
     let card = ui.panel.rect_of("result:1").unwrap();
     ui.drag(card.center(), card.center() + Vec2::new(40.0, 10.0), 4);
     assert!(drag.lock().unwrap().is_some(), "dragging a result started an OS drag");
-    assert_eq!(fixture.shared.session.lock().selected, Some(1), "the dragged result is selected");
+    assert_eq!(fixture.editor.session().lock().selected, Some(1), "the dragged result is selected");
 
     // The pointer travels over to the target window and lets go.
     for i in 0..=20 {
@@ -95,7 +95,7 @@ fn drag_to_target(drums: bool) {
     assert_eq!(path.extension().unwrap(), "mid");
 
     let imported = import_midi_file(path, &ImportOptions::default()).expect("a valid .mid").clip;
-    let selected = fixture.shared.session.lock().generated[1].clone();
+    let selected = fixture.editor.session().lock().generated[1].clone();
     assert_eq!(imported.notes, selected.notes, "the dropped file re-imports to the selected clip");
     assert_eq!(imported.bars, selected.bars);
     assert_eq!(imported.time_signature, selected.time_signature);

@@ -5,26 +5,23 @@
 //! written to `target/editor-artifacts/frame-times.txt`.
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cadenza::editor::egui::Vec2;
 use cadenza::editor::panel::Activity;
-use cadenza::editor::testing::{demo_melody, Fixture, Headless};
-use cadenza::engine::{EngineHandle, EngineShared, Generator, Progress};
-use cadenza::messages::{EngineError, EngineRequest};
+use cadenza_tests::editor_harness::{demo_melody, Fixture, Headless};
+use cadenza::worker::{Generator, Progress, WorkerHandle};
+use cadenza::messages::{JobError, JobRequest};
 use cadenza::music::Clip;
 use cadenza::params::Tool;
 
 /// Burns CPU for `per_variation` per variation (like inference would), honours cancel.
 struct Busy {
     per_variation: Duration,
-    shared: Arc<EngineShared>,
 }
 
 impl Generator for Busy {
-    fn generate(&mut self, request: &EngineRequest, progress: &Progress) -> Result<Vec<Clip>, EngineError> {
+    fn generate(&mut self, request: &JobRequest, progress: &Progress) -> Result<Vec<Clip>, JobError> {
         let n = request.settings.variations as usize;
         let mut clips = Vec::with_capacity(n);
         for v in 0..n {
@@ -36,8 +33,8 @@ impl Generator for Busy {
                 }
             }
             std::hint::black_box(x);
-            if self.shared.cancel.load(Ordering::Acquire) {
-                return Err(EngineError::Internal("cancelled".into()));
+            if progress.is_cancelled() {
+                return Err(JobError::Internal("cancelled".into()));
             }
             clips.push(demo_melody(request.settings.length_bars, 100 + v as u32));
             progress.set((v + 1) as f32 / n as f32);
@@ -76,9 +73,9 @@ fn panel_keeps_drawing_while_16_variations_generate() {
     fixture.host_sets(&fixture.params.tool, Tool::Generate);
     fixture.host_sets(&fixture.params.variations, 16);
     fixture.set_session([Some(demo_melody(4, 1)), None], (0..4).map(|i| demo_melody(4, i)).collect(), Some(0));
-    let _engine = EngineHandle::spawn(
-        fixture.shared.clone(),
-        Box::new(Busy { per_variation: Duration::from_millis(120), shared: fixture.shared.clone() }),
+    let _engine = WorkerHandle::spawn(
+        fixture.worker.clone(),
+        Box::new(Busy { per_variation: Duration::from_millis(120) }),
     )
     .unwrap();
     let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
@@ -103,13 +100,13 @@ fn panel_keeps_drawing_while_16_variations_generate() {
         busy.push(frame);
         worst_gap = worst_gap.max(last.elapsed());
         last = Instant::now();
-        progress_seen.push(fixture.shared.progress.get());
+        progress_seen.push(fixture.editor.progress().get());
         if matches!(ui.panel.activity, Activity::Done { .. } | Activity::Failed(_)) {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(60), "generation never finished");
         // A third of the way, keep the frame for a picture of the progress bar (rendered after).
-        if kept.is_none() && fixture.shared.progress.get() > 0.3 {
+        if kept.is_none() && fixture.editor.progress().get() > 0.3 {
             kept = Some(ui.keep());
         }
         std::thread::sleep(Duration::from_millis(16).saturating_sub(frame));
@@ -146,9 +143,9 @@ fn cancel_stops_the_job_and_says_so() {
     fixture.host_sets(&fixture.params.tool, Tool::Generate);
     fixture.host_sets(&fixture.params.variations, 16);
     fixture.set_session([Some(demo_melody(4, 1)), None], vec![], None);
-    let _engine = EngineHandle::spawn(
-        fixture.shared.clone(),
-        Box::new(Busy { per_variation: Duration::from_millis(200), shared: fixture.shared.clone() }),
+    let _engine = WorkerHandle::spawn(
+        fixture.worker.clone(),
+        Box::new(Busy { per_variation: Duration::from_millis(200) }),
     )
     .unwrap();
     let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
@@ -164,6 +161,6 @@ fn cancel_stops_the_job_and_says_so() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(ui.panel.activity, Activity::Cancelled);
-    assert!(!fixture.shared.cancel.load(Ordering::Acquire), "the cancel flag is lowered once the job ended");
+    assert!(!fixture.editor.progress().is_cancelled(), "the cancel flag is lowered once the job ended");
     assert_eq!(ui.panel.results_len(), 0);
 }

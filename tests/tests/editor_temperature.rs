@@ -8,16 +8,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cadenza::editor::egui::{Pos2, Vec2};
-use cadenza::editor::testing::{demo_melody, Fixture, Gesture, Headless};
-use cadenza::engine::{EngineHandle, Generator, Progress};
-use cadenza::messages::{EngineError, EngineRequest, ToolSettings};
+use cadenza_tests::editor_harness::{demo_melody, Fixture, Gesture, Headless};
+use cadenza::worker::{WorkerHandle, Generator, Progress};
+use cadenza::messages::{JobError, JobRequest, ToolSettings};
 use cadenza::music::Clip;
 
 /// Records the settings of every job and answers with the input.
 struct Recorder(Arc<Mutex<Vec<ToolSettings>>>);
 
 impl Generator for Recorder {
-    fn generate(&mut self, request: &EngineRequest, _progress: &Progress) -> Result<Vec<Clip>, EngineError> {
+    fn generate(&mut self, request: &JobRequest, _progress: &Progress) -> Result<Vec<Clip>, JobError> {
         self.0.lock().unwrap().push(request.settings);
         Ok(vec![request.inputs[0].clone()])
     }
@@ -37,7 +37,7 @@ fn host_automation_reaches_the_slider_and_the_next_generation() {
     let fixture = Fixture::new();
     fixture.set_session([Some(demo_melody(2, 1)), None], vec![], None);
     let jobs = Arc::new(Mutex::new(Vec::new()));
-    let _engine = EngineHandle::spawn(fixture.shared.clone(), Box::new(Recorder(jobs.clone()))).unwrap();
+    let _engine = WorkerHandle::spawn(fixture.worker.clone(), Box::new(Recorder(jobs.clone()))).unwrap();
     let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
     ui.frames(2);
     assert_eq!(ui.panel.shown_temperature, 1.0);

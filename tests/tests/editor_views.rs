@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use cadenza::editor::egui::{Key, Vec2};
-use cadenza::editor::panel::{tool_name, Activity, TOOLS};
-use cadenza::editor::testing::{demo_drums, demo_melody, Fixture, Headless};
+use cadenza::editor::panel::{tool_name, Activity};
+use cadenza_tests::editor_harness::{demo_drums, demo_melody, Fixture, Headless};
 use cadenza::params::{Mode, Tool};
 
 fn artifacts() -> PathBuf {
@@ -45,7 +45,7 @@ fn fixture_for(tool: Tool) -> Fixture {
 #[test]
 fn every_tool_view_renders_with_its_own_controls() {
     let dir = artifacts();
-    for tool in TOOLS {
+    for tool in cadenza::params::Tool::ALL {
         let fixture = fixture_for(tool);
         let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
         ui.frames(3);
@@ -93,10 +93,10 @@ fn tool_bar_switches_the_tool_through_a_host_gesture() {
     assert_eq!(fixture.params.tool.value(), Tool::Interpolate);
     let gestures = ui.host.take();
     assert!(
-        matches!(gestures.first(), Some(cadenza::editor::testing::Gesture::Begin(n)) if n == "Tool"),
+        matches!(gestures.first(), Some(cadenza_tests::editor_harness::Gesture::Begin(n)) if n == "Tool"),
         "{gestures:?}"
     );
-    assert!(matches!(gestures.last(), Some(cadenza::editor::testing::Gesture::End(n)) if n == "Tool"), "{gestures:?}");
+    assert!(matches!(gestures.last(), Some(cadenza_tests::editor_harness::Gesture::End(n)) if n == "Tool"), "{gestures:?}");
     assert!(ui.panel.rect_of("slot:B").is_some(), "Interpolate shows input B");
     ui.click("tool:Groove");
     assert_eq!(fixture.params.tool.value(), Tool::Groove);
@@ -110,21 +110,21 @@ fn results_select_step_keep_and_feed_back_as_input() {
     ui.frames(2);
     ui.click("result:3");
     assert_eq!(
-        fixture.shared.session.lock().selected,
+        fixture.editor.session().lock().selected,
         Some(3),
         "click selects (the engine then sends it to the player)"
     );
-    assert!(fixture.shared.session.take_changed(), "selection marks the session changed for the engine");
+    assert!(fixture.editor.session().take_changed(), "selection marks the session changed for the engine");
     ui.key(Key::ArrowRight);
-    assert_eq!(fixture.shared.session.lock().selected, Some(4));
+    assert_eq!(fixture.editor.session().lock().selected, Some(4));
     ui.key(Key::ArrowLeft);
     ui.key(Key::ArrowLeft);
-    assert_eq!(fixture.shared.session.lock().selected, Some(2));
+    assert_eq!(fixture.editor.session().lock().selected, Some(2));
     ui.click("fav:2");
     assert_eq!(ui.panel.favourites.get(2), Some(&true));
     ui.click("use_a:5");
-    let expected = fixture.shared.session.lock().generated[5].clone();
-    assert_eq!(fixture.shared.session.lock().inputs[0].as_ref(), Some(&expected));
+    let expected = fixture.editor.session().lock().generated[5].clone();
+    assert_eq!(fixture.editor.session().lock().inputs[0].as_ref(), Some(&expected));
     ui.frames(2);
     ui.screenshot(&artifacts().join("generate-selected-kept.png")).unwrap();
 
@@ -149,9 +149,10 @@ fn results_select_step_keep_and_feed_back_as_input() {
 
 #[test]
 fn engine_errors_are_shown_in_plain_words() {
-    use cadenza::engine::{EngineHandle, OctaveEcho};
+    use cadenza::worker::WorkerHandle;
+    use cadenza_tests::OctaveEcho;
     let fixture = Fixture::new();
-    let _engine = EngineHandle::spawn(fixture.shared.clone(), Box::new(OctaveEcho)).unwrap();
+    let _engine = WorkerHandle::spawn(fixture.worker.clone(), Box::new(OctaveEcho)).unwrap();
     let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
     ui.frames(2);
     ui.click("generate"); // no input: the engine refuses
@@ -173,12 +174,12 @@ fn engine_errors_are_shown_in_plain_words() {
     });
     let message = ui.panel.message.clone().unwrap();
     assert!(!message.1 && message.0.contains("Could not load"), "{message:?}");
-    assert!(fixture.shared.session.lock().inputs[0].is_none());
+    assert!(fixture.editor.session().lock().inputs[0].is_none());
     std::fs::remove_file(&bad).unwrap();
 
     // The engine thread ends: the panel says so (and how to recover) before anyone presses.
     ui.panel.activity = Activity::Idle;
-    fixture.shared.inject_thread_exit();
+    fixture.worker.inject_exit();
     frame_until(&mut ui, deadline, 5, |ui| matches!(ui.panel.activity, Activity::Failed(_)));
     match &ui.panel.activity {
         Activity::Failed(text) => assert!(text.contains("reactivate"), "{text}"),
@@ -199,7 +200,7 @@ fn loading_a_midi_file_fills_the_slot() {
     ui.panel.file_fields[0] = path.to_string_lossy().into_owned();
     ui.click("load:A");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while fixture.shared.session.lock().inputs[0].as_ref().map(|c| c.notes.clone()) != Some(clip.notes.clone()) {
+    while fixture.editor.session().lock().inputs[0].as_ref().map(|c| c.notes.clone()) != Some(clip.notes.clone()) {
         assert!(Instant::now() < deadline, "the file never arrived in slot A");
         ui.frame();
         std::thread::sleep(Duration::from_millis(5));
@@ -220,7 +221,7 @@ fn playback_section_drives_the_host_parameters() {
     assert_eq!(
         gestures
             .iter()
-            .filter(|g| matches!(g, cadenza::editor::testing::Gesture::Begin(n) if n == "Preview synth"))
+            .filter(|g| matches!(g, cadenza_tests::editor_harness::Gesture::Begin(n) if n == "Preview synth"))
             .count(),
         1,
         "{gestures:?}"

@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use cadenza::editor::egui::Vec2;
 use cadenza::editor::files::paths_from_uri_list;
-use cadenza::editor::panel::{tool_name, TOOLS};
-use cadenza::editor::testing::{
+use cadenza::editor::panel::tool_name;
+use cadenza_tests::editor_harness::{
     demo_melody, write_png, FakePointer, Fixture, Gesture, Headless, RecordingHost, XdndTarget, Xvfb,
 };
-use cadenza::editor::x11rb;
+
 use cadenza::music::{import_midi_file, ImportOptions};
 use cadenza::params::Tool;
 use nice_plug::context::gui::GuiContext;
@@ -77,7 +77,7 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
 
     let fixture = Fixture::new();
     fixture.set_session([Some(demo_melody(2, 1)), None], (0..6).map(|i| demo_melody(4, 60 + i)).collect(), Some(2));
-    let editor = cadenza::editor::create(fixture.params.clone(), fixture.shared.clone()).unwrap();
+    let editor = cadenza::editor::create(fixture.params.clone(), fixture.editor.clone()).unwrap();
     let host = RecordingHost::new();
     let opened = Instant::now();
     let spawned =
@@ -109,10 +109,10 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     let layout = {
         let mut headless = Headless::new(Fixture::new().panel(), Vec2::new(w as f32, h as f32), 1.0);
         headless.frames(2);
-        TOOLS.map(|tool| headless.panel.rect_of(&format!("tool:{}", tool_name(tool))).unwrap().center())
+        Tool::ALL.map(|tool| headless.panel.rect_of(&format!("tool:{}", tool_name(tool))).unwrap().center())
     };
     let pointer = FakePointer::new(&server.display).unwrap();
-    for (tool, at) in TOOLS.into_iter().zip(layout).rev() {
+    for (tool, at) in Tool::ALL.into_iter().zip(layout).rev() {
         pointer.move_to(at.x as i16, at.y as i16).unwrap();
         std::thread::sleep(Duration::from_millis(150));
         pointer.button(true).unwrap();
@@ -153,7 +153,7 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     let paths = paths_from_uri_list(received.uri_list.as_deref().unwrap_or(""));
     assert_eq!(paths.len(), 1, "{received:?}");
     let imported = import_midi_file(&paths[0], &ImportOptions::default()).unwrap().clip;
-    let session = fixture.shared.session.lock();
+    let session = fixture.editor.session().lock();
     assert_eq!(session.selected, Some(1), "dragging selects the result");
     assert_eq!(imported.notes, session.generated[1].notes, "the dropped .mid is the dragged result");
     drop(session);
@@ -172,12 +172,12 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
 /// Keeps one core busy for `per_variation` per variation, like inference.
 struct Busy(Duration);
 
-impl cadenza::engine::Generator for Busy {
+impl cadenza::worker::Generator for Busy {
     fn generate(
         &mut self,
-        request: &cadenza::messages::EngineRequest,
-        progress: &cadenza::engine::Progress,
-    ) -> Result<Vec<cadenza::music::Clip>, cadenza::messages::EngineError> {
+        request: &cadenza::messages::JobRequest,
+        progress: &cadenza::worker::Progress,
+    ) -> Result<Vec<cadenza::music::Clip>, cadenza::messages::JobError> {
         let n = request.settings.variations as usize;
         let mut clips = Vec::new();
         for v in 0..n {
@@ -231,10 +231,10 @@ fn real_window_keeps_drawing_while_16_variations_generate() {
     set(&fixture.params.variations, 16);
     fixture.set_session([Some(demo_melody(4, 1)), None], vec![], None);
     let _engine =
-        cadenza::engine::EngineHandle::spawn(fixture.shared.clone(), Box::new(Busy(Duration::from_millis(120))))
+        cadenza::worker::WorkerHandle::spawn(fixture.worker.clone(), Box::new(Busy(Duration::from_millis(120))))
             .unwrap();
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let mut app = cadenza::editor::CadenzaApp::new(fixture.params.clone(), fixture.shared.clone());
+    let mut app = cadenza::editor::CadenzaApp::new(fixture.params.clone(), fixture.editor.clone());
     app.panel.frame_log = Some(log.clone());
     let editor = cadenza::editor::create_with_app(app).unwrap();
     let host = RecordingHost::new();
@@ -264,7 +264,7 @@ fn real_window_keeps_drawing_while_16_variations_generate() {
     pointer.button(false).unwrap();
     let clicked = Instant::now();
     let deadline = clicked + Duration::from_secs(60);
-    while fixture.shared.session.lock().generated.len() < 16 {
+    while fixture.editor.session().lock().generated.len() < 16 {
         assert!(Instant::now() < deadline, "the generation never finished");
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -5,8 +5,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cadenza::engine::{EngineShared, EngineState, Generator, OctaveEcho, Progress};
-use cadenza::messages::{EngineError, EngineEvent, EngineRequest};
+use cadenza::worker::{Generator, Progress, WorkerState};
+use cadenza_tests::OctaveEcho;
+use cadenza::messages::{JobError, WorkerEvent, JobRequest};
 use cadenza::music::Clip;
 use cadenza_tests::{note_off, note_on, set_param, Host};
 
@@ -19,7 +20,7 @@ fn record_phrase(host: &mut Host) {
     host.playing = false;
 }
 
-fn press_generate(host: &mut Host) -> EngineEvent {
+fn press_generate(host: &mut Host) -> WorkerEvent {
     host.press_generate(WAIT)
 }
 
@@ -53,7 +54,7 @@ struct EscapesTheJobGuard {
 }
 
 impl Generator for EscapesTheJobGuard {
-    fn generate(&mut self, request: &EngineRequest, progress: &Progress) -> Result<Vec<Clip>, EngineError> {
+    fn generate(&mut self, request: &JobRequest, progress: &Progress) -> Result<Vec<Clip>, JobError> {
         JOBS.fetch_add(1, Ordering::SeqCst);
         if self.built_as == 0 {
             std::panic::panic_any(PanicsWhenDropped);
@@ -64,27 +65,27 @@ impl Generator for EscapesTheJobGuard {
 
 #[test]
 fn a_panic_escaping_the_job_guard_restarts_the_engine_with_a_fresh_generator_and_a_retry_works() {
-    let plugin = cadenza::Cadenza::with_generator(|_| {
+    let plugin = cadenza::Cadenza::with_generator(|| {
         Box::new(EscapesTheJobGuard { built_as: GENERATORS_BUILT.fetch_add(1, Ordering::SeqCst) })
     });
     let mut host = Host::with_plugin_for_tests(plugin);
     record_phrase(&mut host);
 
     let event = press_generate(&mut host);
-    let EngineEvent::Failed { error: EngineError::Restarted(message), id } = &event else { panic!("{event:?}") };
+    let WorkerEvent::Failed { error: JobError::Restarted(message), id } = &event else { panic!("{event:?}") };
     assert!(message.contains("panic payload panicked"), "{message}");
     assert_ne!(*id, 0, "the crash is reported against the job that caused it");
-    assert!(EngineError::Restarted(message.clone()).to_string().contains("restarted"));
-    assert_eq!(host.plugin.engine().restarts(), 1);
-    assert_eq!(host.plugin.engine().state(), EngineState::Running);
+    assert!(JobError::Restarted(message.clone()).to_string().contains("restarted"));
+    assert_eq!(host.plugin.editor_end().restarts(), 1);
+    assert_eq!(host.plugin.editor_end().state(), WorkerState::Running);
     assert_eq!(GENERATORS_BUILT.load(Ordering::SeqCst), 2, "a fresh generator replaces the crashed one");
-    assert_eq!(host.plugin.engine().rt_jobs_in_flight.load(Ordering::SeqCst), 0);
+    assert_eq!(host.plugin.editor_end().jobs_in_flight(), 0);
     assert_midi_passes(&mut host);
 
     let event = press_generate(&mut host);
-    assert!(matches!(event, EngineEvent::Finished { variations, .. } if variations > 0), "{event:?}");
+    assert!(matches!(event, WorkerEvent::Finished { variations, .. } if variations > 0), "{event:?}");
     assert_eq!(JOBS.load(Ordering::SeqCst), 2);
-    assert_eq!(host.plugin.engine().restarts(), 1);
+    assert_eq!(host.plugin.editor_end().restarts(), 1);
     // The retry's variation plays: the captured phrase an octave up.
     host.output.clear();
     host.locate_beats(0.0);
@@ -99,25 +100,25 @@ fn a_panic_escaping_the_job_guard_restarts_the_engine_with_a_fresh_generator_and
 fn an_engine_thread_that_ended_is_reported_and_restarted_on_the_next_activation() {
     let mut host = Host::new(48_000.0);
     record_phrase(&mut host);
-    let shared = host.plugin.engine().clone();
-    assert_eq!(shared.state(), EngineState::Running);
+    let shared = host.plugin.editor_end().clone();
+    assert_eq!(shared.state(), WorkerState::Running);
 
-    end_engine_thread(&shared);
+    end_worker_thread(&host);
 
     // The editor's request is answered at once instead of waiting forever.
     let settings = host.plugin.params_arc().tool_settings();
     let id = shared.submit(settings, 1).expect("answered");
-    let event = shared.events.pop().expect("an event");
-    assert_eq!(event, EngineEvent::Failed { id, error: EngineError::Stopped });
-    assert!(EngineError::Stopped.to_string().contains("reactivate"));
+    let event = shared.next_event().expect("an event");
+    assert_eq!(event, WorkerEvent::Failed { id, error: JobError::Stopped });
+    assert!(JobError::Stopped.to_string().contains("reactivate"));
     assert_midi_passes(&mut host);
-    assert!(shared.events.pop().is_none());
+    assert!(shared.next_event().is_none());
 
     // The host reactivates the plugin (or the project is reloaded): a new thread serves.
     host.reactivate();
-    assert_eq!(shared.state(), EngineState::Running);
+    assert_eq!(shared.state(), WorkerState::Running);
     let event = press_generate(&mut host);
-    assert!(matches!(event, EngineEvent::Finished { .. }), "{event:?}");
+    assert!(matches!(event, WorkerEvent::Finished { .. }), "{event:?}");
     assert_midi_passes(&mut host);
     assert_eq!(host.process_allocations, 0);
 }
@@ -126,8 +127,7 @@ fn an_engine_thread_that_ended_is_reported_and_restarted_on_the_next_activation(
 fn an_offline_render_does_not_wait_for_an_engine_that_has_ended() {
     let mut host = Host::new_offline(48_000.0);
     record_phrase(&mut host);
-    let shared = host.plugin.engine().clone();
-    end_engine_thread(&shared);
+    end_worker_thread(&host);
     // A Generate that nobody will answer: the bounce goes on (the offline wait would otherwise
     // hold every block for its full timeout) and MIDI still passes.
     set_param(&host.plugin.params_arc().generate, true);
@@ -138,11 +138,11 @@ fn an_offline_render_does_not_wait_for_an_engine_that_has_ended() {
     assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
 }
 
-/// Ends the engine thread through the test hook and waits until its state says so.
-fn end_engine_thread(shared: &EngineShared) {
-    shared.inject_thread_exit();
+/// Ends the worker thread through the test hook and waits until its state says so.
+fn end_worker_thread(host: &Host) {
+    host.plugin.inject_worker_exit();
     let deadline = Instant::now() + WAIT;
-    while shared.state() != EngineState::Stopped {
+    while host.plugin.editor_end().state() != WorkerState::Stopped {
         assert!(Instant::now() < deadline, "the engine thread did not end");
         std::thread::sleep(Duration::from_millis(2));
     }

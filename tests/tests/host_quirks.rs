@@ -1,10 +1,9 @@
 //! Hosts do odd things: block sizes that change every call, unusual sample rates and tempos,
 //! activate/deactivate loops, meter changes, many instances, unloading while the engine works.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use cadenza::messages::EngineEvent;
+use cadenza::messages::WorkerEvent;
 use cadenza_tests::{expected_events, load_clip, note_off, note_on, set_param, test_clip, Host};
 use nice_plug::prelude::Plugin;
 
@@ -104,7 +103,7 @@ fn capture_follows_a_three_four_meter() {
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64, 64, &[]);
     host.wait_for_engine(Duration::from_secs(5));
-    let captured = host.plugin.engine().session.lock().inputs[0].clone().unwrap();
+    let captured = host.plugin.editor_end().session().lock().inputs[0].clone().unwrap();
     assert_eq!((captured.time_signature.numerator, captured.time_signature.denominator), (3, 4));
     assert_eq!(captured.bars, 2);
     // Window = bars 2 and 3 (beats 3..9): the notes sit at beats 3 and 5.5 of the window.
@@ -139,7 +138,7 @@ fn a_meter_change_mid_song_moves_the_capture_grid_and_playback_stays_on_the_beat
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64, 64, &[]);
     host.wait_for_engine(Duration::from_secs(5));
-    let captured = host.plugin.engine().session.lock().inputs[0].clone().unwrap();
+    let captured = host.plugin.editor_end().session().lock().inputs[0].clone().unwrap();
     assert_eq!((captured.time_signature.numerator, captured.time_signature.denominator, captured.bars), (3, 4, 1));
     let notes: Vec<_> = captured.notes.iter().map(|n| (n.pitch, n.start, n.end)).collect();
     assert_eq!(notes, vec![(50, 240, 480), (52, 720, 960)]);
@@ -174,14 +173,14 @@ fn unloading_while_the_engine_works_joins_its_thread() {
     let mut host = Host::new(48_000.0);
     host.playing = true;
     host.run(24_000, 512, &[(100, note_on(60, 90)), (5000, note_off(60))]);
-    let shared = Arc::clone(host.plugin.engine());
+    let shared = host.plugin.editor_end().clone();
     set_param(&host.plugin.params_arc().variations, 16);
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64, 64, &[]);
     drop(host); // the request may still be in flight
-    // The engine thread held the only other reference; joining it released it.
-    assert_eq!(Arc::strong_count(&shared), 1, "the engine thread outlived the plugin");
-    while let Some(event) = shared.events.pop() {
-        assert!(!matches!(event, EngineEvent::Failed { .. }), "{event:?}");
+    // Dropping the plugin joined the worker thread: it marked itself shut down on the way out.
+    assert_eq!(shared.state(), cadenza::worker::WorkerState::NotStarted, "the worker thread outlived the plugin");
+    while let Some(event) = shared.next_event() {
+        assert!(!matches!(event, WorkerEvent::Failed { .. }), "{event:?}");
     }
 }

@@ -2,11 +2,11 @@
 //! it, however the host says "offline" (issue 13, fault 2): Ardour's exports only set VST3's
 //! per-block `processMode`, never the setup's mode.
 
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use cadenza::engine::{Generator, OctaveEcho, Progress};
-use cadenza::messages::{EngineError, EngineRequest};
+use cadenza::worker::{Generator, Progress};
+use cadenza_tests::OctaveEcho;
+use cadenza::messages::{JobError, JobRequest};
 use cadenza::music::Clip;
 use cadenza::Cadenza;
 use cadenza_tests::{note_off, note_on, set_param, Host, Recorded};
@@ -16,7 +16,7 @@ use nice_plug::prelude::ProcessMode;
 struct SlowEcho;
 
 impl Generator for SlowEcho {
-    fn generate(&mut self, request: &EngineRequest, progress: &Progress) -> Result<Vec<Clip>, EngineError> {
+    fn generate(&mut self, request: &JobRequest, progress: &Progress) -> Result<Vec<Clip>, JobError> {
         std::thread::sleep(Duration::from_millis(300));
         OctaveEcho.generate(request, progress)
     }
@@ -50,7 +50,7 @@ fn render(mut host: Host, pace: bool) -> Vec<Recorded> {
         host.run(BLOCK, BLOCK, &input);
         if pace {
             let deadline = Instant::now() + Duration::from_secs(10);
-            while host.plugin.engine().rt_jobs_in_flight.load(Ordering::Acquire) > 0 {
+            while host.plugin.editor_end().jobs_in_flight() > 0 {
                 assert!(Instant::now() < deadline, "the engine never answered");
                 std::thread::sleep(Duration::from_millis(1));
             }
@@ -62,10 +62,10 @@ fn render(mut host: Host, pace: bool) -> Vec<Recorded> {
 
 #[test]
 fn an_offline_flag_given_per_block_only_renders_like_real_time() {
-    let realtime = render(Host::with_plugin_for_tests(Cadenza::with_generator(|_| Box::new(OctaveEcho))), true);
+    let realtime = render(Host::with_plugin_for_tests(Cadenza::with_generator(|| Box::new(OctaveEcho))), true);
     // Setup said real time; every block says offline; the engine is slow and nobody waits for it
     // but the plugin itself.
-    let mut bounce = Host::with_plugin_for_tests(Cadenza::with_generator(|_| Box::new(SlowEcho)));
+    let mut bounce = Host::with_plugin_for_tests(Cadenza::with_generator(|| Box::new(SlowEcho)));
     bounce.block_mode = ProcessMode::Offline;
     let offline = render(bounce, false);
     let generated: Vec<_> = realtime.iter().filter(|r| r.note().is_some_and(|(p, _, _)| p >= 72)).collect();
@@ -77,7 +77,7 @@ fn an_offline_flag_given_per_block_only_renders_like_real_time() {
 fn without_any_offline_flag_a_slow_engine_is_not_waited_for() {
     // The control: the same slow engine in real time arrives late (so the test above is not
     // passing by accident).
-    let realtime = render(Host::with_plugin_for_tests(Cadenza::with_generator(|_| Box::new(OctaveEcho))), true);
-    let late = render(Host::with_plugin_for_tests(Cadenza::with_generator(|_| Box::new(SlowEcho))), false);
+    let realtime = render(Host::with_plugin_for_tests(Cadenza::with_generator(|| Box::new(OctaveEcho))), true);
+    let late = render(Host::with_plugin_for_tests(Cadenza::with_generator(|| Box::new(SlowEcho))), false);
     assert_ne!(late, realtime);
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use cadenza::messages::EngineEvent;
+use cadenza::messages::WorkerEvent;
 use cadenza::params::{Mode, Tool};
 use cadenza_tests::{note_off, note_on, set_param, Host};
 
@@ -26,7 +26,7 @@ fn record_phrase(host: &mut Host, pitches: [u8; 4]) {
     host.playing = false;
 }
 
-fn generate(host: &mut Host) -> EngineEvent {
+fn generate(host: &mut Host) -> WorkerEvent {
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64, 64, &[]);
     set_param(&host.plugin.params_arc().generate, false);
@@ -43,8 +43,8 @@ fn continue_melody_keeps_the_phrase_and_adds_bars_in_range() {
     set_param(&params.temperature, 1.0);
     record_phrase(&mut host, [60, 62, 64, 65]);
     let event = generate(&mut host);
-    assert!(matches!(event, EngineEvent::Finished { variations: 3, .. }), "{event:?}");
-    let session = host.plugin.engine().session.lock().clone();
+    assert!(matches!(event, WorkerEvent::Finished { variations: 3, .. }), "{event:?}");
+    let session = host.plugin.editor_end().session().lock().clone();
     let input = session.inputs[0].clone().unwrap();
     for clip in &session.generated {
         assert_eq!(clip.bars, 3, "the one captured bar plus two new ones");
@@ -78,8 +78,8 @@ fn temperature_zero_is_deterministic_and_the_key_mask_holds() {
         set_param(&params.length_bars, 4);
         set_param(&params.temperature, 0.0);
         record_phrase(&mut host, [60, 64, 67, 72]);
-        assert!(matches!(generate(&mut host), EngineEvent::Finished { .. }));
-        runs.push(host.plugin.engine().session.lock().generated.clone());
+        assert!(matches!(generate(&mut host), WorkerEvent::Finished { .. }));
+        runs.push(host.plugin.editor_end().session().lock().generated.clone());
     }
     assert_eq!(runs[0], runs[1], "greedy decoding must not depend on the run");
 
@@ -91,9 +91,9 @@ fn temperature_zero_is_deterministic_and_the_key_mask_holds() {
     set_param(&params.key, cadenza::params::KeyRoot::D);
     set_param(&params.scale, cadenza::params::Scale::MinorPentatonic);
     record_phrase(&mut host, [62, 65, 67, 69]);
-    assert!(matches!(generate(&mut host), EngineEvent::Finished { .. }));
+    assert!(matches!(generate(&mut host), WorkerEvent::Finished { .. }));
     let d_minor_pentatonic = [2u8, 5, 7, 9, 0];
-    for clip in host.plugin.engine().session.lock().generated.iter() {
+    for clip in host.plugin.editor_end().session().lock().generated.iter() {
         for note in clip.notes.iter().filter(|n| n.start >= 1920) {
             assert!(d_minor_pentatonic.contains(&(note.pitch % 12)), "{} is outside D minor pentatonic", note.pitch);
         }
@@ -110,9 +110,9 @@ fn continue_drums_plays_only_mapped_drum_pitches() {
     set_param(&params.length_bars, 2);
     record_phrase(&mut host, [36, 42, 38, 42]);
     let event = generate(&mut host);
-    assert!(matches!(event, EngineEvent::Finished { .. }), "{event:?}");
+    assert!(matches!(event, WorkerEvent::Finished { .. }), "{event:?}");
     let outputs = [36u8, 38, 42, 46, 45, 48, 50, 49, 51];
-    for clip in host.plugin.engine().session.lock().generated.iter() {
+    for clip in host.plugin.editor_end().session().lock().generated.iter() {
         assert!(clip.is_drum);
         assert!(clip.notes.iter().all(|n| outputs.contains(&n.pitch)), "{:?}", clip.notes);
     }
@@ -136,7 +136,7 @@ fn many_instances_generate_at_once_on_one_onnx_runtime() {
                 let pitches = if mode == Mode::Drums { [36, 42, 38, 42] } else { [60, 62, 64, 65] };
                 record_phrase(&mut host, pitches);
                 let event = generate(&mut host);
-                assert!(matches!(event, EngineEvent::Finished { variations: 2, .. }), "{tool:?}/{mode:?}: {event:?}");
+                assert!(matches!(event, WorkerEvent::Finished { variations: 2, .. }), "{tool:?}/{mode:?}: {event:?}");
                 assert_eq!(host.process_allocations, 0);
             })
         })

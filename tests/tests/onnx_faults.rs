@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use cadenza::messages::{EngineError, EngineEvent};
+use cadenza::messages::{JobError, WorkerEvent};
+use cadenza_engine::EngineError;
 use cadenza_tests::{note_off, note_on, set_param, Host};
 
-fn press_generate(host: &mut Host) -> EngineEvent {
+fn press_generate(host: &mut Host) -> WorkerEvent {
     host.press_generate(Duration::from_secs(60))
 }
 
@@ -22,16 +23,22 @@ fn missing_runtime_missing_or_damaged_models_are_reported_and_a_retry_works_afte
     std::env::set_var("CADENZA_ORT_LIB", "/nonexistent/libonnxruntime.so.1.31.1");
     let event = press_generate(&mut host);
     std::env::remove_var("CADENZA_ORT_LIB");
-    let EngineEvent::Failed { error: EngineError::Engine(message), .. } = event else { panic!("{event:?}") };
-    assert!(message.contains("ONNX Runtime was not found"), "{message}");
+    let WorkerEvent::Failed { error, .. } = event else { panic!("{event:?}") };
+    assert!(matches!(error, JobError::Engine(EngineError::RuntimeMissing { .. })), "{error:?}");
+    assert!(error.needs_reinstall(), "the panel must say: reinstall");
+    assert!(error.to_string().contains("ONNX Runtime was not found"), "{error}");
 
     // 2. No models where the engine looks.
     let empty = std::env::temp_dir().join(format!("cadenza-no-models-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
     std::env::set_var("CADENZA_MODELS_DIR", &empty);
     let event = press_generate(&mut host);
-    let EngineEvent::Failed { error: EngineError::Engine(message), .. } = event else { panic!("{event:?}") };
-    assert!(message.contains("manifest") || message.contains("not installed"), "{message}");
+    let WorkerEvent::Failed { error, .. } = event else { panic!("{event:?}") };
+    assert!(
+        matches!(error, JobError::Engine(EngineError::ModelMissing { .. } | EngineError::ManifestInvalid { .. })),
+        "{error:?}"
+    );
+    assert!(error.needs_reinstall());
 
     // MIDI still flows while the engine is broken.
     host.output.clear();
@@ -55,13 +62,17 @@ fn missing_runtime_missing_or_damaged_models_are_reported_and_a_retry_works_afte
     std::fs::write(&rnn, bytes).unwrap();
     std::env::set_var("CADENZA_MODELS_DIR", &damaged);
     let event = press_generate(&mut host);
-    let EngineEvent::Failed { error: EngineError::Engine(message), .. } = event else { panic!("{event:?}") };
-    assert!(message.contains("does not match") || message.contains("damaged"), "{message}");
+    let WorkerEvent::Failed { error, .. } = event else { panic!("{event:?}") };
+    assert!(
+        matches!(error, JobError::Engine(EngineError::ChecksumMismatch { .. } | EngineError::ModelCorrupt { .. })),
+        "{error:?}"
+    );
+    assert!(error.needs_reinstall());
 
     // 4. Fixed: the same plugin instance now generates.
     std::env::set_var("CADENZA_MODELS_DIR", &models);
     let event = press_generate(&mut host);
-    assert!(matches!(event, EngineEvent::Finished { .. }), "{event:?}");
+    assert!(matches!(event, WorkerEvent::Finished { .. }), "{event:?}");
     assert_eq!(host.process_allocations, 0);
     let _ = std::fs::remove_dir_all(&empty);
     let _ = std::fs::remove_dir_all(&damaged);

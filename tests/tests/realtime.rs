@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use cadenza::messages::EngineEvent;
+use cadenza::messages::WorkerEvent;
 use cadenza::params::{Mode, Tool};
 use cadenza_tests::{note_off, note_on, set_param, Host};
 
@@ -44,11 +44,11 @@ fn process_never_allocates_on_any_path() {
         }
         set_param(&params.generate, false);
         let event = host.wait_for_engine(Duration::from_secs(5));
-        assert!(matches!(event, EngineEvent::Finished { .. }), "{event:?}");
+        assert!(matches!(event, WorkerEvent::Finished { .. }), "{event:?}");
 
         // Play the result, switching variations (clips arrive from the engine mid-playback).
         for variation in 0..(1 + round as usize * 5).min(3) {
-            host.plugin.engine().select(variation);
+            host.plugin.editor_end().select(variation);
             host.run(spb * 2, 511, &[]);
         }
         // Transport jumps and stops.

@@ -26,13 +26,13 @@ fn session_round_trips_through_the_persisted_fields() {
         selected: Some(2),
         kept: vec![clip(40, 2)],
     };
-    host.plugin.engine().session.replace(session.clone());
+    host.plugin.editor_end().session().replace(session.clone());
     let saved = host.plugin.params_arc().serialize_fields();
     assert!(saved.contains_key("session"));
 
     let mut restored = Host::new(48_000.0);
     restored.plugin.params_arc().deserialize_fields(&saved);
-    assert_eq!(*restored.plugin.engine().session.lock(), session);
+    assert_eq!(*restored.plugin.editor_end().session().lock(), session);
 
     // The restored selection reaches the player without anyone asking.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
@@ -52,7 +52,7 @@ fn a_selection_past_the_list_is_repaired_on_load() {
         serde_json::json!({"version": 0, "generated": [clip(60, 1)], "selected": 5}).to_string(),
     );
     host.plugin.params_arc().deserialize_fields(&saved);
-    let session = host.plugin.engine().session.lock().clone();
+    let session = host.plugin.editor_end().session().lock().clone();
     assert_eq!(session.version, SESSION_VERSION);
     assert_eq!(session.selected, Some(0));
     assert_eq!(session.inputs, [None, None]);
@@ -60,11 +60,11 @@ fn a_selection_past_the_list_is_repaired_on_load() {
 
 fn load_session_json(json: &str) -> Session {
     let host = Host::new(48_000.0);
-    host.plugin.engine().session.replace(Session { generated: vec![clip(99, 1)], selected: Some(0), ..Session::default() });
+    host.plugin.editor_end().session().replace(Session { generated: vec![clip(99, 1)], selected: Some(0), ..Session::default() });
     let mut saved = std::collections::BTreeMap::new();
     saved.insert("session".to_string(), json.to_string());
     host.plugin.params_arc().deserialize_fields(&saved);
-    let session = host.plugin.engine().session.lock().clone();
+    let session = host.plugin.editor_end().session().lock().clone();
     session
 }
 
@@ -100,25 +100,25 @@ fn a_session_blob_that_is_not_json_leaves_the_current_session_alone() {
 #[test]
 fn kept_clips_survive_a_new_generation_and_the_save() {
     let mut host = Host::new(48_000.0);
-    host.plugin.engine().session.replace(Session {
+    host.plugin.editor_end().session().replace(Session {
         generated: vec![clip(70, 1), clip(71, 1)],
         selected: Some(0),
         ..Session::default()
     });
-    host.plugin.engine().session.lock().set_kept(1, true);
+    host.plugin.editor_end().session().lock().set_kept(1, true);
     // A new batch replaces the generated clips.
-    host.plugin.engine().session.lock().inputs[0] = Some(clip(60, 1));
+    host.plugin.editor_end().session().lock().inputs[0] = Some(clip(60, 1));
     let settings = host.plugin.params_arc().tool_settings();
-    host.plugin.engine().submit(settings, 1).unwrap();
+    host.plugin.editor_end().submit(settings, 1).unwrap();
     host.wait_for_engine(Duration::from_secs(5));
-    let session = host.plugin.engine().session.lock().clone();
+    let session = host.plugin.editor_end().session().lock().clone();
     assert_ne!(session.generated[0], clip(70, 1), "a new batch arrived");
     assert_eq!(session.kept, vec![clip(71, 1)], "the starred clip is still there");
 
     let saved = host.plugin.params_arc().serialize_fields();
     let restored = Host::new(48_000.0);
     restored.plugin.params_arc().deserialize_fields(&saved);
-    assert_eq!(restored.plugin.engine().session.lock().kept, vec![clip(71, 1)]);
+    assert_eq!(restored.plugin.editor_end().session().lock().kept, vec![clip(71, 1)]);
 }
 
 #[test]
@@ -135,7 +135,7 @@ fn a_generate_trigger_restored_on_by_a_load_is_not_a_press() {
     restored.run(64 * 8, 64, &[]);
     std::thread::sleep(Duration::from_millis(50));
     restored.run(64, 64, &[]);
-    let events: Vec<_> = std::iter::from_fn(|| restored.plugin.engine().events.pop()).collect();
+    let events: Vec<_> = std::iter::from_fn(|| restored.plugin.editor_end().next_event()).collect();
     assert!(events.is_empty(), "loading state ran a job: {events:?}");
     assert!(restored.output.is_empty(), "loading state sent MIDI: {:?}", restored.output);
     assert_eq!(restored.process_allocations, 0);
@@ -146,5 +146,5 @@ fn a_generate_trigger_restored_on_by_a_load_is_not_a_press() {
     cadenza_tests::set_param(&restored.plugin.params_arc().generate, true);
     restored.run(64, 64, &[]);
     let event = restored.wait_for_engine(Duration::from_secs(5));
-    assert!(matches!(event, cadenza::messages::EngineEvent::Failed { .. }), "nothing captured: {event:?}");
+    assert!(matches!(event, cadenza::messages::WorkerEvent::Failed { .. }), "nothing captured: {event:?}");
 }

@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let mut fields = BTreeMap::new();
     fields.insert("session".to_string(), text);
     plugin.params().deserialize_fields(&fields);
-    let session = plugin.engine().session.lock().clone();
+    let session = plugin.editor_end().session().lock().clone();
     if let Some(selected) = session.selected {
         assert!(selected < session.generated.len(), "a selection past the list survived loading");
     }

@@ -1,7 +1,8 @@
 //! The real-time half of Cadenza. Everything here runs inside `process()`.
 //!
 //! Call graph of `Cadenza::process` (the audit for real-time safety):
-//! - [`crate::bridge::Bridge`] queues: `ArrayQueue::pop`/`push` only (wait-free, no allocation).
+//! - [`crate::channels::AudioEnd`]: `ArrayQueue::pop`/`push` and atomics only (wait-free, no
+//!   allocation).
 //! - [`player::Player::render`]: arithmetic over a preallocated event list, writes into the
 //!   preallocated [`events::EventList`].
 //! - [`capture::Capture`]: writes into fixed arrays; snapshots copy into a pooled `NoteBuffer`

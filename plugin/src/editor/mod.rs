@@ -1,14 +1,11 @@
 //! The Cadenza editor (egui through nice-plug-egui).
 //!
 //! - [`panel`]: the panel itself ([`panel::Panel::ui`]), drawn from the parameters and the
-//!   engine's shared state; it talks to the engine only through `EngineShared`'s queues and
-//!   atomics and holds the session lock only for short copies.
+//!   editor's end of the channels ([`crate::channels::EditorEnd`]); it holds the session lock
+//!   only for short copies.
 //! - [`pianoroll`]: the mini piano-roll layout (pure); [`files`]: file names, the data folder,
 //!   atomic writes, export; [`xdnd`]: the XDND drag-source state machine (pure);
 //!   `x11_drag`: the X11 driver that runs it on a helper thread (Linux only).
-//! - [`engine_ext`]: the few extra `EngineShared` methods the editor needs.
-//! - [`testing`]: a headless harness (egui without a window, a software rasterizer for
-//!   screenshots, a recording `GuiContext`, an XDND drop target) for the editor tests.
 
 use std::sync::Arc;
 
@@ -16,21 +13,16 @@ use nice_plug::context::gui::GuiContext;
 use nice_plug_egui::baseview::HandlerError;
 use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier};
 
-pub mod engine_ext;
 pub mod files;
 pub mod panel;
 pub mod pianoroll;
-pub mod testing;
 #[cfg(target_os = "linux")]
 pub mod x11_drag;
 pub mod xdnd;
 
 pub use egui;
-/// For the X11 tests (which live in a crate without its own X dependency).
-#[cfg(target_os = "linux")]
-pub use x11rb;
 
-use crate::engine::EngineShared;
+use crate::channels::EditorEnd;
 use crate::params::CadenzaParams;
 use panel::Panel;
 
@@ -44,8 +36,8 @@ pub struct CadenzaApp {
 }
 
 impl CadenzaApp {
-    pub fn new(params: Arc<CadenzaParams>, shared: Arc<EngineShared>) -> Self {
-        Self { panel: Panel::new(params, shared), gui_context: None }
+    pub fn new(params: Arc<CadenzaParams>, channels: EditorEnd) -> Self {
+        Self { panel: Panel::new(params, channels), gui_context: None }
     }
 }
 
@@ -82,8 +74,8 @@ pub fn default_state() -> Arc<EguiEditorState> {
 }
 
 /// Builds the editor for `Plugin::editor`.
-pub fn create(params: Arc<CadenzaParams>, shared: Arc<EngineShared>) -> Option<CadenzaEditor> {
-    create_with_app(CadenzaApp::new(params, shared))
+pub fn create(params: Arc<CadenzaParams>, channels: EditorEnd) -> Option<CadenzaEditor> {
+    create_with_app(CadenzaApp::new(params, channels))
 }
 
 /// Builds the editor around an app made beforehand (tests set up its panel first).

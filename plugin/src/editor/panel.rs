@@ -1,5 +1,5 @@
 //! The Cadenza panel: one egui function drawing the whole editor from the parameters and the
-//! engine's shared state. It never waits: parameters are atomics, the engine is reached through
+//! worker's channels. It never waits: parameters are atomics, the worker is reached through
 //! its queues and atomics, and the session mutex is held only for short copies (when it changed).
 
 use std::path::PathBuf;
@@ -14,20 +14,18 @@ use nice_plug::prelude::{Enum, Param, ParamSetter};
 
 use cadenza_music::{import_midi_file, Clip, DrumMap, ImportOptions};
 
-use super::engine_ext::SessionStamp;
 use super::files;
 use super::pianoroll::{self, RollLayout, Rows};
-use crate::engine::{EngineShared, EngineState};
-use crate::messages::{EngineError, EngineEvent, ToolSettings};
+use crate::channels::{EditorEnd, WorkerState};
+use crate::messages::{JobError, ToolSettings, WorkerEvent};
 use crate::params::{CadenzaParams, KeyRoot, Mode, Playback, Scale, Tool};
-use crate::session::INPUT_SLOTS;
+use crate::session::{SessionStamp, INPUT_SLOTS};
 
 /// Smallest logical size the panel lays out well in.
 pub const MIN_SIZE: (f32, f32) = (760.0, 520.0);
 /// The size it opens at.
 pub const DEFAULT_SIZE: (f32, f32) = (980.0, 700.0);
 
-pub const TOOLS: [Tool; 5] = [Tool::Continue, Tool::Generate, Tool::Interpolate, Tool::Drumify, Tool::Groove];
 
 /// Colours chosen for contrast on the dark background (all text ≥ 7:1 except hints ≥ 4.5:1).
 pub mod palette {
@@ -123,7 +121,7 @@ pub enum Activity {
 /// Everything the editor draws from, plus its own UI state.
 pub struct Panel {
     pub params: Arc<CadenzaParams>,
-    pub shared: Arc<EngineShared>,
+    pub channels: EditorEnd,
     drum_map: DrumMap,
     stamp: Option<SessionStamp>,
     inputs: [Option<Shown>; INPUT_SLOTS],
@@ -156,18 +154,19 @@ pub struct Panel {
     pub shown_temperature: f32,
     /// Where the named controls were in the last frame (tests click them).
     pub widget_rects: Vec<(String, Rect)>,
-    /// Tempo written into exported files.
-    pub export_bpm: f64,
+    /// Generate presses the audio thread dropped, as last reported to the musician.
+    dropped_presses_seen: u32,
     /// When set, every frame appends (its start, how long the panel's code took): for
     /// measuring frame times in a real window.
     pub frame_log: Option<FrameLog>,
 }
 
 impl Panel {
-    pub fn new(params: Arc<CadenzaParams>, shared: Arc<EngineShared>) -> Self {
+    pub fn new(params: Arc<CadenzaParams>, channels: EditorEnd) -> Self {
         Self {
+            dropped_presses_seen: channels.dropped_presses(),
             params,
-            shared,
+            channels,
             drum_map: DrumMap::from_spec(),
             stamp: None,
             inputs: [None, None],
@@ -189,7 +188,6 @@ impl Panel {
             scroll_to_selected: false,
             shown_temperature: f32::NAN,
             widget_rects: Vec::new(),
-            export_bpm: 120.0,
             frame_log: None,
         }
     }
@@ -236,37 +234,42 @@ impl Panel {
         });
     }
 
-    /// Reads the engine's events and the session (only when it changed).
-    fn poll_engine(&mut self) {
-        while let Some(event) = self.shared.events.pop() {
+    /// Reads the worker's events and the session (only when it changed).
+    fn poll_worker(&mut self) {
+        while let Some(event) = self.channels.next_event() {
             match event {
-                EngineEvent::Started { id } => {
+                WorkerEvent::Started { id } => {
                     self.activity = Activity::Running { id, since: Instant::now(), started: true }
                 }
-                EngineEvent::Finished { variations, .. } => {
+                WorkerEvent::Finished { variations, .. } => {
                     self.activity = Activity::Done { variations };
                     self.clear_cancel();
                 }
-                EngineEvent::Failed { error, .. } => {
+                WorkerEvent::Failed { error, .. } => {
                     self.activity =
                         if self.cancel_requested { Activity::Cancelled } else { Activity::Failed(error.to_string()) };
                     self.clear_cancel();
                 }
-                EngineEvent::Warning { message, .. } => self.say(capitalized(&message), true),
+                WorkerEvent::Warning { message, .. } => self.say(capitalized(&message), true),
             }
         }
-        if self.shared.state() == EngineState::Stopped && !matches!(self.activity, Activity::Failed(_)) {
-            // Shown without waiting for a press that would fail.
-            self.activity = Activity::Failed(EngineError::Stopped.to_string());
+        let dropped = self.channels.dropped_presses();
+        if dropped != self.dropped_presses_seen {
+            self.dropped_presses_seen = dropped;
+            self.say("A Generate press came while earlier ones were still queued and was dropped: press again", false);
         }
-        let stamp = self.shared.session_stamp();
+        if self.channels.state() == WorkerState::Stopped && !matches!(self.activity, Activity::Failed(_)) {
+            // Shown without waiting for a press that would fail.
+            self.activity = Activity::Failed(JobError::Stopped.to_string());
+        }
+        let stamp = self.channels.session().stamp();
         if self.stamp != Some(stamp) {
-            let (inputs, generated, selected) = self.shared.session_copy();
+            let (inputs, generated, selected) = self.channels.session().copy_contents();
             let batch_changed = self.stamp.map(|old| old.generated_id()) != Some(stamp.generated_id());
             self.inputs = inputs.map(|clip| clip.map(|c| Shown::new(c, &self.drum_map)));
             if batch_changed {
                 self.results = generated.into_iter().map(|c| Shown::new(c, &self.drum_map)).collect();
-                self.favourites = self.shared.kept_marks();
+                self.favourites = self.channels.session().kept_marks();
                 self.batch_stamp = now_secs();
             }
             self.selected = selected;
@@ -288,7 +291,7 @@ impl Panel {
             let slot = *slot;
             match rx.try_recv() {
                 Ok(Ok(clip)) => {
-                    self.shared.set_input(slot, Some(clip));
+                    self.channels.session().set_input(slot, Some(clip));
                     self.say(format!("Loaded a clip into input {}", slot_name(slot)), true);
                     self.loading = None;
                 }
@@ -306,13 +309,13 @@ impl Panel {
     /// thread's) are not cancelled by it.
     fn clear_cancel(&mut self) {
         if std::mem::take(&mut self.cancel_requested) {
-            self.shared.cancel.store(false, std::sync::atomic::Ordering::Release);
+            self.channels.cancel(false);
         }
     }
 
     fn request_cancel(&mut self) {
         self.cancel_requested = true;
-        self.shared.cancel.store(true, std::sync::atomic::Ordering::Release);
+        self.channels.cancel(true);
     }
 
     fn say(&mut self, text: impl Into<String>, ok: bool) {
@@ -336,7 +339,7 @@ impl Panel {
 
     fn draw(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         self.widget_rects.clear();
-        self.poll_engine();
+        self.poll_worker();
         let ctx = ui.ctx().clone();
         self.handle_keys(&ctx);
         self.handle_dropped_files(&ctx);
@@ -386,7 +389,7 @@ impl Panel {
                 .on_hover_text("Generative MIDI tools in time with your song");
             ui.add_space(12.0);
             let current = self.params.tool.value();
-            for tool in TOOLS {
+            for tool in Tool::ALL {
                 let text = RichText::new(tool_name(tool)).size(15.0);
                 let response = ui.selectable_label(current == tool, text).on_hover_text(tool_help(tool));
                 self.note_rect(format!("tool:{}", tool_name(tool)), response.rect);
@@ -495,7 +498,7 @@ impl Panel {
                 });
                 ui.end_row();
             }
-            if let Some(max) = variation_range(tool) {
+            if let Some(max) = tool.rules().max_variations.map(i32::from) {
                 ui.label("Variations").on_hover_text("How many different results to make");
                 let params = self.params.clone();
                 let param = &params.variations;
@@ -566,27 +569,17 @@ impl Panel {
         });
     }
 
-    /// The settings a UI generate request is made with: the parameters now, with the tool's
-    /// ranges applied.
+    /// The settings a press of the panel's button makes: the same as the `generate` parameter's
+    /// (see [`crate::tools::request_settings`]).
     pub fn settings(&self) -> ToolSettings {
-        let mut settings = self.params.tool_settings();
-        if let Some(max) = variation_range(settings.tool) {
-            settings.variations = settings.variations.clamp(1, max as u8);
-        } else {
-            settings.variations = 1;
-        }
-        match settings.tool {
-            Tool::Drumify | Tool::Groove => settings.mode = Mode::Drums,
-            _ => {}
-        }
-        settings
+        crate::tools::request_settings(&self.params)
     }
 
     /// Sends the current tool with the current inputs to the engine.
     pub fn submit(&mut self) {
         let settings = self.settings();
         let seed = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1);
-        match self.shared.submit(settings, seed) {
+        match self.channels.submit(settings, seed) {
             Some(id) => {
                 self.last_submitted = Some(id);
                 // Shown as running at once; the engine's Started event confirms it.
@@ -714,12 +707,12 @@ impl Panel {
                 );
                 self.note_rect(format!("capture:{}", slot_name(slot)), take.rect);
                 if take.clicked() {
-                    self.shared.request_capture_to_slot(slot as u8);
+                    self.channels.request_capture_to_slot(slot as u8);
                     self.say(format!("Taking the last {} bars into input {}", self.params.capture_bars.value(), slot_name(slot)), true);
                 }
                 let clear = ui.button("✖").on_hover_text("Empty this input");
                 if clear.clicked() {
-                    self.shared.set_input(slot, None);
+                    self.channels.session().set_input(slot, None);
                 }
             });
             ui.horizontal(|ui| {
@@ -841,7 +834,7 @@ impl Panel {
 
     pub fn select(&mut self, index: usize) {
         if index < self.results.len() {
-            self.shared.select(index);
+            self.channels.select(index);
             self.selected = Some(index);
         }
     }
@@ -915,12 +908,12 @@ impl Panel {
             if let Some(f) = self.favourites.get_mut(index) {
                 *f = !*f;
                 // Kept clips are saved with the project and survive the next generation.
-                self.shared.set_kept(index, *f);
+                self.channels.session().set_kept(index, *f);
             }
         }
         if let Some((index, slot)) = use_as {
             let clip = self.results[index].clip.clone();
-            self.shared.set_input(slot, Some(clip));
+            self.channels.session().set_input(slot, Some(clip));
             self.say(format!("Result {} is now input {}", index + 1, slot_name(slot)), true);
         }
         match drag {
@@ -1054,7 +1047,7 @@ impl Panel {
         let tool = self.params.tool.value();
         let fav = self.favourites.get(index).copied().unwrap_or(false);
         let path = dir.join(files::clip_file_name(tool, self.batch_stamp, index, fav));
-        match files::write_clip(&shown.clip, &path, self.export_bpm, &format!("Cadenza {}", index + 1)) {
+        match files::write_clip(&shown.clip, &path, self.channels.host_tempo(), &format!("Cadenza {}", index + 1)) {
             Ok(()) => Some(path),
             Err(e) => {
                 self.say(e, false);
@@ -1072,7 +1065,7 @@ impl Panel {
             &dir,
             self.params.tool.value(),
             self.batch_stamp,
-            self.export_bpm,
+            self.channels.host_tempo(),
         ) {
             Ok(paths) => self.say(format!("Exported {} clips to {}", paths.len(), dir.display()), true),
             Err(e) => self.say(e, false),
@@ -1083,7 +1076,7 @@ impl Panel {
         let activity = self.activity.clone();
         ui.horizontal(|ui| match &activity {
             Activity::Running { since, started, .. } => {
-                let progress = self.shared.progress.get();
+                let progress = self.channels.progress().get();
                 let bar = ui
                     .add(egui::ProgressBar::new(progress).desired_width(260.0).show_percentage().animate(true))
                     .on_hover_text("The engine is generating; the panel stays usable");
@@ -1093,7 +1086,7 @@ impl Panel {
                         RichText::new("Waiting for the engine — is the plugin active in the host?")
                             .color(palette::ERROR),
                     )
-                    .on_hover_text("The engine thread starts when the host activates the plugin (e.g. starts audio)");
+                    .on_hover_text("Cadenza's worker thread starts when the host activates the plugin (e.g. starts audio)");
                 } else {
                     ui.label(format!("Generating… {:.1} s", since.elapsed().as_secs_f32()));
                 }
@@ -1138,33 +1131,11 @@ pub fn slot_name(slot: usize) -> &'static str {
 }
 
 pub fn tool_name(tool: Tool) -> &'static str {
-    match tool {
-        Tool::Continue => "Continue",
-        Tool::Generate => "Generate",
-        Tool::Interpolate => "Interpolate",
-        Tool::Drumify => "Drumify",
-        Tool::Groove => "Groove",
-    }
+    tool.rules().name
 }
 
 pub fn tool_help(tool: Tool) -> &'static str {
-    match tool {
-        Tool::Continue => "Extends input A: new bars that follow on from what you played",
-        Tool::Generate => "Makes new clips from scratch (no input needed)",
-        Tool::Interpolate => "Morphs from input A to input B in steps",
-        Tool::Drumify => "Turns the rhythm of input A into a drum groove",
-        Tool::Groove => "Humanizes the timing and dynamics of drum input A",
-    }
-}
-
-/// Studio's variation range per tool (`None`: the tool makes one result).
-pub fn variation_range(tool: Tool) -> Option<i32> {
-    match tool {
-        Tool::Continue => Some(8),
-        Tool::Generate => Some(16),
-        Tool::Drumify => Some(8),
-        Tool::Interpolate | Tool::Groove => None,
-    }
+    tool.rules().help
 }
 
 fn capitalize(text: &str) -> String {

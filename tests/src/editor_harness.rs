@@ -1,4 +1,4 @@
-//! Test support for the editor, used by `tests/tests/editor_*.rs`:
+//! Test support for the editor, used by `tests/tests/editor_*.rs` (never shipped in the plugin):
 //!
 //! - [`Headless`]: runs the real [`Panel`] in an `egui::Context` without a window, with
 //!   synthetic pointer/keyboard input, and renders its frames to PNG with a small software
@@ -19,7 +19,7 @@ use nice_plug::context::gui::{GuiContext, GuiContextInner};
 use nice_plug::context::PluginApi;
 use nice_plug::prelude::{ParamPtr, ParamSetter, PluginState};
 
-use super::panel::Panel;
+use cadenza::editor::panel::Panel;
 
 /// One parameter gesture as the host saw it.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,7 +266,7 @@ impl KeptFrame {
         let width = (self.size.x * ppp).round() as usize;
         let height = (self.size.y * ppp).round() as usize;
         let mut canvas = vec![[0.0f32; 4]; width * height];
-        let bg = super::panel::palette::BACKGROUND;
+        let bg = cadenza::editor::panel::palette::BACKGROUND;
         for px in canvas.iter_mut() {
             *px = [bg.r() as f32, bg.g() as f32, bg.b() as f32, 255.0];
         }
@@ -404,7 +404,7 @@ mod xdnd_target {
     use x11rb::wrapper::ConnectionExt as _;
     use x11rb::CURRENT_TIME;
 
-    use crate::editor::x11_drag::{Atoms, VERSION};
+    use cadenza::editor::x11_drag::{Atoms, VERSION};
 
     /// A mapped, XDND-aware window that accepts `text/uri-list` drops and returns the dropped
     /// text. Its own X connection; call [`XdndTarget::run`] on a thread.
@@ -654,24 +654,24 @@ impl Drop for Xvfb {
     }
 }
 
-/// The plugin's shared pieces without a plugin instance: parameters, session, engine state.
+/// The plugin's shared pieces without a plugin instance: parameters, session, and the three
+/// ends of the channels (tests play the worker and the audio thread themselves).
 pub struct Fixture {
-    pub params: Arc<crate::params::CadenzaParams>,
-    pub shared: Arc<crate::engine::EngineShared>,
+    pub params: Arc<cadenza::params::CadenzaParams>,
+    pub audio: cadenza::channels::AudioEnd,
+    pub worker: cadenza::channels::WorkerEnd,
+    pub editor: cadenza::channels::EditorEnd,
 }
 
 impl Fixture {
     pub fn new() -> Self {
-        let session = Arc::new(crate::session::SessionField::default());
-        let bridge = Arc::new(crate::bridge::Bridge::new());
-        Self {
-            params: Arc::new(crate::params::CadenzaParams::new(session.clone())),
-            shared: crate::engine::EngineShared::new(bridge, session),
-        }
+        let session = Arc::new(cadenza::session::SessionField::default());
+        let (audio, worker, editor) = cadenza::channels::open(session.clone());
+        Self { params: Arc::new(cadenza::params::CadenzaParams::new(session)), audio, worker, editor }
     }
 
     pub fn panel(&self) -> Panel {
-        Panel::new(self.params.clone(), self.shared.clone())
+        Panel::new(self.params.clone(), self.editor.clone())
     }
 
     /// Sets a parameter's plain value the way host automation does (no gesture).
@@ -682,11 +682,11 @@ impl Fixture {
 
     pub fn set_session(
         &self,
-        inputs: [Option<cadenza_music::Clip>; 2],
-        generated: Vec<cadenza_music::Clip>,
+        inputs: [Option<cadenza::music::Clip>; 2],
+        generated: Vec<cadenza::music::Clip>,
         selected: Option<usize>,
     ) {
-        let mut session = self.shared.session.lock();
+        let mut session = self.editor.session().lock();
         session.inputs = inputs;
         session.generated = generated;
         session.selected = selected;
@@ -700,8 +700,8 @@ impl Default for Fixture {
 }
 
 /// A deterministic little melody (a pseudo-random walk in C major) for pictures and tests.
-pub fn demo_melody(bars: u16, seed: u32) -> cadenza_music::Clip {
-    use cadenza_music::{Clip, Note, TimeSignature, PPQ};
+pub fn demo_melody(bars: u16, seed: u32) -> cadenza::music::Clip {
+    use cadenza::music::{Clip, Note, TimeSignature, PPQ};
     let mut clip = Clip::new(bars, TimeSignature::FOUR_FOUR, false);
     let scale = [0u8, 2, 4, 5, 7, 9, 11, 12, 14, 16];
     let mut state = seed.wrapping_mul(2654435761).wrapping_add(12345);
@@ -734,8 +734,8 @@ pub fn demo_melody(bars: u16, seed: u32) -> cadenza_music::Clip {
 }
 
 /// A deterministic drum groove (kick, snare, hats and a few toms/cymbals).
-pub fn demo_drums(bars: u16, seed: u32) -> cadenza_music::Clip {
-    use cadenza_music::{Clip, Note, TimeSignature, PPQ};
+pub fn demo_drums(bars: u16, seed: u32) -> cadenza::music::Clip {
+    use cadenza::music::{Clip, Note, TimeSignature, PPQ};
     let mut clip = Clip::new(bars, TimeSignature::FOUR_FOUR, true);
     let step = PPQ / 4;
     let mut state = seed.wrapping_mul(747796405).wrapping_add(2891336453);

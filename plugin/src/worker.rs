@@ -1,0 +1,265 @@
+//! The worker thread: takes requests from the audio thread and the editor, runs the generator
+//! (the inference engine, `cadenza-engine`) off the audio thread, stores the results in the
+//! session and sends the selected clip to the player.
+//!
+//! The ONNX engine runs behind the [`Generator`] trait, so plumbing tests can swap in a
+//! generator whose every note is predictable.
+//!
+//! Faults: a job that panics is answered with an error. A panic anywhere else in the loop (or one
+//! that escapes a job's guard, e.g. a panic payload whose drop panics) restarts the loop on the
+//! same thread with a fresh generator and is reported as [`JobError::Restarted`]. Should the
+//! thread end anyway, [`WorkerState::Stopped`] says so, requests from the editor are answered
+//! with [`JobError::Stopped`], and the plugin starts a new thread on its next activation.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use cadenza_music::Clip;
+
+pub use crate::channels::{Progress, WorkerState};
+use crate::channels::WorkerEnd;
+use crate::messages::{JobError, JobRequest, PlaybackClip, RtRequest, RtRequestKind, WorkerEvent};
+use crate::params::Mode;
+
+/// How often the worker looks at its queues; the audio thread never wakes it (a syscall).
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+/// Builds the generator the worker thread runs (again after a crash).
+pub type GeneratorFactory = fn() -> Box<dyn Generator>;
+
+/// The longest the loop rests after repeated crashes, so a fault that recurs every tick does not
+/// spin a core.
+const MAX_CRASH_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Turns a request into clips. Runs on the worker thread only.
+pub trait Generator: Send + 'static {
+    /// `progress` is a fraction in 0..=1 the generator may update as it goes; it also carries
+    /// the editor's cancel flag.
+    fn generate(&mut self, request: &JobRequest, progress: &Progress) -> Result<Vec<Clip>, JobError>;
+
+    /// What the musician should know about the last job (each message once).
+    fn take_warnings(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Owns the worker thread; dropping it stops and joins the thread.
+pub struct WorkerHandle {
+    end: WorkerEnd,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    /// Starts the thread with `generator`; after a crash it keeps using the same generator.
+    pub fn spawn(end: WorkerEnd, generator: Box<dyn Generator>) -> std::io::Result<Self> {
+        Self::start(end, generator, None)
+    }
+
+    /// Starts the thread with a generator from `factory`, and a fresh one after every crash
+    /// (the crashed one may have been left half-updated).
+    pub fn spawn_with_factory(end: WorkerEnd, factory: GeneratorFactory) -> std::io::Result<Self> {
+        Self::start(end, factory(), Some(factory))
+    }
+
+    fn start(end: WorkerEnd, generator: Box<dyn Generator>, factory: Option<GeneratorFactory>) -> std::io::Result<Self> {
+        end.request_shutdown(false);
+        let worker =
+            Worker { end: end.clone(), generator, factory, pending_playback: None, rt_jobs_taken: 0, current_job: None };
+        // Running from before the thread exists, so an offline render that starts right away
+        // already waits for it.
+        end.set_state(WorkerState::Running);
+        let spawned = std::thread::Builder::new().name("cadenza-worker".into()).spawn(move || worker.run());
+        let thread = spawned.inspect_err(|_| end.set_state(WorkerState::Stopped))?;
+        Ok(Self { end, thread: Some(thread) })
+    }
+
+    /// Whether the thread has ended (it only should when the handle is dropped).
+    pub fn has_ended(&self) -> bool {
+        self.thread.as_ref().is_none_or(|thread| thread.is_finished())
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.end.request_shutdown(true);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Worker {
+    end: WorkerEnd,
+    generator: Box<dyn Generator>,
+    factory: Option<GeneratorFactory>,
+    /// A clip the player's queue had no room for yet.
+    pending_playback: Option<Option<Box<PlaybackClip>>>,
+    /// Audio-thread requests taken off the queue this tick and not yet counted as answered.
+    rt_jobs_taken: usize,
+    /// The job being run, so a crash can be reported against it.
+    current_job: Option<u64>,
+}
+
+/// Marks the worker as running while it lives; its drop (which also runs while a panic unwinds
+/// out of the thread) marks it stopped unless a shutdown was asked for.
+struct RunningMark<'a>(&'a WorkerEnd);
+
+impl Drop for RunningMark<'_> {
+    fn drop(&mut self) {
+        let state = if self.0.shutdown_requested() { WorkerState::NotStarted } else { WorkerState::Stopped };
+        self.0.set_state(state);
+    }
+}
+
+impl Worker {
+    fn run(mut self) {
+        let end = self.end.clone();
+        let _running = RunningMark(&end);
+        // The selection may have been restored before the thread existed.
+        end.session().mark_changed();
+        let mut crashes_in_a_row = 0u32;
+        while !end.shutdown_requested() && !end.take_exit_injection() {
+            match catch_unwind(AssertUnwindSafe(|| self.tick())) {
+                Ok(()) => crashes_in_a_row = 0,
+                Err(panic) => {
+                    crashes_in_a_row += 1;
+                    self.recover(panic);
+                    std::thread::sleep(MAX_CRASH_BACKOFF.min(POLL_INTERVAL * crashes_in_a_row));
+                }
+            }
+            std::thread::park_timeout(POLL_INTERVAL);
+        }
+        end.collect_garbage();
+    }
+
+    /// After a panic that escaped a tick: answers what that tick had taken, starts a fresh
+    /// generator and resends the selection, then the loop goes on.
+    fn recover(&mut self, panic: Box<dyn std::any::Any + Send>) {
+        let message = panic_message(&panic);
+        // The payload itself may be what panicked (its drop): leak it rather than unwind out of
+        // the thread a second time.
+        std::mem::forget(panic);
+        let end = self.end.clone();
+        end.count_restart();
+        self.settle_rt_jobs();
+        let id = self.current_job.take().unwrap_or(0);
+        end.notify(WorkerEvent::Failed { id, error: JobError::Restarted(message) });
+        end.progress().set(1.0);
+        if let Some(factory) = self.factory {
+            match catch_unwind(factory) {
+                Ok(generator) => self.generator = generator,
+                Err(panic) => std::mem::forget(panic),
+            }
+        }
+        self.pending_playback = None;
+        end.session().mark_changed();
+    }
+
+    fn tick(&mut self) {
+        let end = self.end.clone();
+        end.collect_garbage();
+        // Only the newest job runs: requests that piled up while the worker was busy are
+        // stale (a musician pressing Generate twice wants the second).
+        let mut newest: Option<JobRequest> = None;
+        let supersede = |job: JobRequest, newest: &mut Option<JobRequest>| {
+            if let Some(stale) = newest.replace(job) {
+                end.notify(WorkerEvent::Failed { id: stale.id, error: JobError::Superseded });
+            }
+        };
+        while let Some(request) = end.next_request() {
+            self.rt_jobs_taken += 1;
+            if let Some(job) = self.take_rt_request(&request) {
+                supersede(job, &mut newest);
+            }
+            end.recycle(request);
+        }
+        while let Some(job) = end.next_job() {
+            supersede(job, &mut newest);
+        }
+        if let Some(job) = newest {
+            self.run_job(job);
+        }
+        if end.session().take_changed() {
+            let session = end.session().lock();
+            let clip = session.selected_clip().map(|(index, clip)| PlaybackClip::from_clip(clip, index));
+            drop(session);
+            self.pending_playback = Some(clip);
+        }
+        if let Some(clip) = self.pending_playback.take() {
+            if let Err(clip) = end.send_clip(clip) {
+                self.pending_playback = Some(clip);
+            }
+        }
+        self.settle_rt_jobs();
+    }
+
+    /// Counts the audio-thread requests taken so far as answered (offline renders wait for them).
+    fn settle_rt_jobs(&mut self) {
+        self.end.settle(std::mem::take(&mut self.rt_jobs_taken));
+    }
+
+    /// Stores a captured input and, for a generate request, turns it into a job.
+    fn take_rt_request(&self, request: &RtRequest) -> Option<JobRequest> {
+        let session = self.end.session();
+        match request.kind {
+            RtRequestKind::CaptureToSlot(slot) => {
+                let clip = request.capture.to_clip(false);
+                if let Some(entry) = session.lock().inputs.get_mut(slot as usize) {
+                    *entry = Some(clip);
+                }
+                None
+            }
+            RtRequestKind::Generate(settings) => {
+                let captured = request.capture.to_clip(settings.mode == Mode::Drums);
+                let mut locked = session.lock();
+                locked.inputs[0] = Some(captured.clone());
+                let mut inputs = vec![captured];
+                inputs.extend(locked.inputs[1].clone());
+                drop(locked);
+                let id = self.end.next_id();
+                Some(JobRequest { id, settings, seed: id, inputs })
+            }
+        }
+    }
+
+    fn run_job(&mut self, job: JobRequest) {
+        let end = self.end.clone();
+        end.progress().set(0.0);
+        end.notify(WorkerEvent::Started { id: job.id });
+        self.current_job = Some(job.id);
+        let generator = &mut self.generator;
+        let outcome = catch_unwind(AssertUnwindSafe(|| generator.generate(&job, end.progress())))
+            .unwrap_or_else(|panic| Err(JobError::Internal(panic_message(&panic))));
+        for message in self.generator.take_warnings() {
+            end.notify(WorkerEvent::Warning { id: job.id, message });
+        }
+        match outcome {
+            Ok(clips) if !clips.is_empty() => {
+                let count = clips.len();
+                let mut session = end.session().lock();
+                session.generated = clips;
+                session.selected = Some(0);
+                drop(session);
+                end.session().mark_changed();
+                end.notify(WorkerEvent::Finished { id: job.id, variations: count });
+            }
+            Ok(_) => end.notify(WorkerEvent::Failed {
+                id: job.id,
+                error: JobError::Internal("the generator returned no clips".into()),
+            }),
+            Err(error) => end.notify(WorkerEvent::Failed { id: job.id, error }),
+        }
+        self.current_job = None;
+        end.progress().set(1.0);
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a job panicked".into())
+}
