@@ -77,6 +77,20 @@ pub enum Playback {
     PlaySelected,
 }
 
+/// Parses the Capture parameter's text: "Armed" / "Off" as shown, plus the usual boolean words
+/// ("On", "True", "1", "Disarmed", "False", "0"), case-insensitive. Anything else is `None`.
+fn parse_armed(text: &str) -> Option<bool> {
+    let text = text.trim();
+    let is = |word: &str| text.eq_ignore_ascii_case(word);
+    if is("armed") || is("on") || is("true") || is("1") {
+        Some(true)
+    } else if is("off") || is("disarmed") || is("false") || is("0") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 #[derive(Params)]
 pub struct CadenzaParams {
     /// Sampling temperature: 0 = always the most likely note, 1 = as trained, 2 = wild.
@@ -139,8 +153,11 @@ impl CadenzaParams {
             interp_steps: IntParam::new("Interpolation steps", 5, IntRange::Linear { min: 1, max: 16 }),
             playback: EnumParam::new("Playback", Playback::PlaySelected),
             out_channel: IntParam::new("Output channel", 1, IntRange::Linear { min: 1, max: 16 }),
+            // Shown as "Armed"/"Off", so it must also parse "Armed" (the default parser only knows
+            // "On"/"True"): hosts and clap-validator convert value -> text -> value.
             capture_armed: BoolParam::new("Capture", true)
-                .with_value_to_string(Arc::new(|armed| if armed { "Armed" } else { "Off" }.into())),
+                .with_value_to_string(Arc::new(|armed| if armed { "Armed" } else { "Off" }.into()))
+                .with_string_to_value(Arc::new(parse_armed)),
             capture_bars: IntParam::new("Capture bars", 4, IntRange::Linear { min: 1, max: 32 })
                 .with_unit(" bars"),
             generate: BoolParam::new("Generate", false),

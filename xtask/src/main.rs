@@ -3,11 +3,14 @@
 //! - `cargo xtask bundle cadenza --release`: builds `target/bundled/Cadenza.clap` and
 //!   `Cadenza.vst3`, then adds ONNX Runtime and `models/` to both (see [`resources`]).
 //! - `cargo xtask fetch-ort`: only fetches `libonnxruntime.so.1.31.1` into the cache.
+//! - `cargo xtask validate`: clap-validator (validate + a 60 s fuzz) and Steinberg's VST3
+//!   validator on the built bundles (see [`validate`]).
 //! - `cargo xtask test`: the full test run (what `.ci/run` calls).
 
 mod ort;
 mod resources;
 mod test;
+mod validate;
 
 use anyhow::Result;
 
@@ -27,6 +30,7 @@ fn main() -> Result<()> {
         }
         "fetch-ort" => ort::fetch().map(|path| println!("{}", path.display())),
         "test" => test::run(&rest),
+        "validate" => validate::run(&rest),
         _ => nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(rest)),
     }
 }
