@@ -19,6 +19,16 @@ pub enum EngineError {
     #[error("ONNX Runtime at {} could not be loaded: {reason}", path.display())]
     RuntimeLoad { path: PathBuf, reason: String },
 
+    /// Windows only: ONNX Runtime needs Microsoft's Visual C++ runtime, which Windows does not
+    /// ship and not every host installs.
+    #[error(
+        "the Microsoft Visual C++ Redistributable (2015-2022, x64) is not installed on this \
+         computer, and Cadenza's ONNX Runtime needs it ({} missing). Install it from \
+         https://aka.ms/vs/17/release/vc_redist.x64.exe, then reload Cadenza.",
+        missing.join(", ")
+    )]
+    VcRuntimeMissing { missing: Vec<String> },
+
     #[error("the {model} model is not installed: {detail}")]
     ModelMissing { model: String, detail: String },
 
@@ -90,6 +100,7 @@ impl EngineError {
             self,
             EngineError::RuntimeMissing { .. }
                 | EngineError::RuntimeLoad { .. }
+                | EngineError::VcRuntimeMissing { .. }
                 | EngineError::ModelMissing { .. }
                 | EngineError::ModelCorrupt { .. }
                 | EngineError::ChecksumMismatch { .. }

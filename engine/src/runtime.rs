@@ -1,12 +1,19 @@
-//! Finding and loading ONNX Runtime (`libonnxruntime.so.1.31.1`) and the models folder.
+//! Finding and loading ONNX Runtime and the models folder.
+//!
+//! The library is [`ORT_LIBRARY`]: `libonnxruntime.so.1.31.1` on Linux, `onnxruntime.dll` on
+//! Windows, `libonnxruntime.1.31.1.dylib` on macOS (the names in the PyPI wheels).
 //!
 //! Search order, for both (first hit wins):
 //! 1. an environment variable: `CADENZA_ORT_LIB` (the library file, or a folder holding it) and
 //!    `CADENZA_MODELS_DIR`;
-//! 2. next to the binary that contains this code, found with `dladdr` (inside the plugin that is
-//!    the plugin's `.so`, not the host): VST3 keeps `Cadenza.so`, the library and `models/` in one
-//!    folder; CLAP keeps them in a folder named like the `.clap` file without extension
-//!    (`Cadenza.clap` → `Cadenza/`);
+//! 2. next to the binary that contains this code (inside the plugin that is the plugin's own
+//!    `.so`/`.dll`/Mach-O, not the host), found with `dladdr` on Linux and macOS and with
+//!    `GetModuleHandleExW(FROM_ADDRESS)` + `GetModuleFileNameW` on Windows: VST3 keeps the plugin
+//!    binary, the library and `models/` in one folder (`Contents/x86_64-linux/`,
+//!    `Contents/x86_64-win/`); a single-file CLAP (Linux, Windows) keeps them in a folder named
+//!    like the `.clap` file without extension (`Cadenza.clap` → `Cadenza/`); a macOS bundle
+//!    (`Contents/MacOS/Cadenza`, both formats) keeps the library in `Contents/Frameworks/` and
+//!    `models/` in `Contents/Resources/`;
 //! 3. for development builds (the CLI, tests): the workspace's `target/onnxruntime/` (written by
 //!    `cargo xtask fetch-ort`) and `models/`, found from the binary's ancestors or, failing that,
 //!    from this crate's source folder.
@@ -22,12 +29,32 @@ use ort::environment::Environment;
 use crate::error::EngineError;
 use crate::manifest::MANIFEST_FILE;
 
+/// The file name of ONNX Runtime's shared library on this platform.
+#[cfg(target_os = "windows")]
+pub const ORT_LIBRARY: &str = "onnxruntime.dll";
+/// The file name of ONNX Runtime's shared library on this platform.
+#[cfg(target_os = "macos")]
+pub const ORT_LIBRARY: &str = "libonnxruntime.1.31.1.dylib";
+/// The file name of ONNX Runtime's shared library on this platform.
+#[cfg(not(any(target_os = "windows", target_os = "macos")))]
 pub const ORT_LIBRARY: &str = "libonnxruntime.so.1.31.1";
+
+/// The Visual C++ 2015–2022 runtime DLLs that Microsoft's `onnxruntime.dll` imports (measured on
+/// the 1.31.1 wheel). Windows resolves them with the standard DLL search (known DLLs, the host's
+/// folder, `System32`, `PATH`), not from the folder of `onnxruntime.dll`.
+#[cfg(target_os = "windows")]
+pub const VC_RUNTIME_DLLS: &[&str] = &["VCRUNTIME140.dll", "VCRUNTIME140_1.dll", "MSVCP140.dll", "MSVCP140_1.dll"];
 pub const ENV_ORT_LIB: &str = "CADENZA_ORT_LIB";
 pub const ENV_MODELS_DIR: &str = "CADENZA_MODELS_DIR";
 
 /// The file of the binary (executable or shared library) this function is compiled into.
 pub fn own_binary() -> Option<PathBuf> {
+    #[cfg(windows)]
+    {
+        if let Some(path) = windows::module_of(own_binary as *const ()) {
+            return Some(path);
+        }
+    }
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
@@ -54,13 +81,19 @@ pub fn own_binary() -> Option<PathBuf> {
 }
 
 /// Folders next to the binary where bundled resources may live: its own folder, then a folder
-/// named like the binary without extension (the CLAP layout).
+/// named like the binary without extension (the single-file CLAP layout), then, for a binary in
+/// a macOS bundle (`<bundle>/Contents/MacOS/<binary>`), `Contents/Frameworks` and
+/// `Contents/Resources`. Plain path logic, the same on every platform (so it is tested on Linux).
 fn bundle_dirs(binary: &Path) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(dir) = binary.parent() {
         dirs.push(dir.to_path_buf());
         if let Some(stem) = binary.file_stem() {
             dirs.push(dir.join(stem));
+        }
+        if let Some(contents) = dir.parent().filter(|c| dir.file_name().is_some_and(|n| n == "MacOS") && c.file_name().is_some_and(|n| n == "Contents")) {
+            dirs.push(contents.join("Frameworks"));
+            dirs.push(contents.join("Resources"));
         }
     }
     dirs
@@ -147,7 +180,16 @@ pub fn environment(path: &Path) -> Result<Environment, EngineError> {
     if let Some(l) = RUNTIME.get() {
         return Ok(l.env.clone());
     }
-    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let abs = absolute(path);
+    // Checked before the load: without the Visual C++ runtime the load fails with a bare "module
+    // not found", which names neither the missing DLLs nor the fix.
+    #[cfg(windows)]
+    {
+        let missing = windows::missing_dlls(VC_RUNTIME_DLLS);
+        if !missing.is_empty() {
+            return Err(EngineError::VcRuntimeMissing { missing });
+        }
+    }
     disable_ort_telemetry();
     let builder = ort::init_from(&abs).map_err(|e| EngineError::RuntimeLoad {
         path: abs.clone(),
@@ -163,6 +205,75 @@ pub fn environment(path: &Path) -> Result<Environment, EngineError> {
         })?;
     let loaded = RUNTIME.get_or_init(|| Loaded { path: abs, env });
     Ok(loaded.env.clone())
+}
+
+/// An absolute form of `path` for loading and for messages. `fs::canonicalize` on Windows returns
+/// the `\\?\` verbatim form, which users do not recognise; there the path is only made absolute.
+fn absolute(path: &Path) -> PathBuf {
+    if cfg!(windows) {
+        std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+    } else {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+/// The Win32 calls: the module that holds an address, and which DLLs cannot be loaded.
+#[cfg(windows)]
+mod windows {
+    use std::ffi::OsString;
+    use std::os::windows::ffi::{OsStrExt, OsStringExt};
+    use std::path::PathBuf;
+
+    use windows_sys::Win32::Foundation::{FreeLibrary, HMODULE};
+    use windows_sys::Win32::System::LibraryLoader::{
+        GetModuleFileNameW, GetModuleHandleExW, LoadLibraryW, GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS,
+        GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+    };
+
+    /// The file of the module (DLL or EXE) that contains `address`.
+    pub fn module_of(address: *const ()) -> Option<PathBuf> {
+        let mut module: HMODULE = std::ptr::null_mut();
+        // SAFETY: FROM_ADDRESS takes any address inside a loaded module; UNCHANGED_REFCOUNT means
+        // nothing has to be released. The handle stays valid while this code is loaded.
+        let flags = GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT;
+        if unsafe { GetModuleHandleExW(flags, address as *const u16, &mut module) } == 0 {
+            return None;
+        }
+        let mut buffer = vec![0u16; 512];
+        loop {
+            // SAFETY: the buffer is writable for its full length.
+            let len = unsafe { GetModuleFileNameW(module, buffer.as_mut_ptr(), buffer.len() as u32) } as usize;
+            if len == 0 {
+                return None;
+            }
+            // A full buffer means the name was truncated.
+            if len < buffer.len() {
+                return Some(PathBuf::from(OsString::from_wide(&buffer[..len])));
+            }
+            if buffer.len() >= 32_768 {
+                return None;
+            }
+            buffer.resize(buffer.len() * 2, 0);
+        }
+    }
+
+    /// The names in `dlls` that the standard DLL search cannot load (what a library that imports
+    /// them would find). Each one that loads is released again at once.
+    pub fn missing_dlls(dlls: &[&str]) -> Vec<String> {
+        dlls.iter()
+            .filter(|name| {
+                let wide: Vec<u16> = std::ffi::OsStr::new(name).encode_wide().chain(Some(0)).collect();
+                // SAFETY: a NUL-terminated name; the module is freed right away.
+                let module = unsafe { LoadLibraryW(wide.as_ptr()) };
+                if module.is_null() {
+                    return true;
+                }
+                unsafe { FreeLibrary(module) };
+                false
+            })
+            .map(|name| name.to_string())
+            .collect()
+    }
 }
 
 pub const ENV_ORT_TELEMETRY: &str = "ORT_DISABLE_TELEMETRY";
@@ -195,6 +306,21 @@ mod tests {
     }
 
     #[test]
+    fn macos_bundle_dirs() {
+        let d = bundle_dirs(Path::new("/Library/Audio/Plug-Ins/CLAP/Cadenza.clap/Contents/MacOS/Cadenza"));
+        let contents = PathBuf::from("/Library/Audio/Plug-Ins/CLAP/Cadenza.clap/Contents");
+        assert_eq!(
+            d,
+            vec![
+                contents.join("MacOS"),
+                contents.join("MacOS/Cadenza"),
+                contents.join("Frameworks"),
+                contents.join("Resources"),
+            ]
+        );
+    }
+
+    #[test]
     fn clap_layout_dirs() {
         let d = bundle_dirs(Path::new("/x/y/Cadenza.clap"));
         assert_eq!(
@@ -205,7 +331,7 @@ mod tests {
 
     #[test]
     fn missing_library_is_an_error() {
-        let e = environment(Path::new("/nonexistent/libonnxruntime.so.1.31.1")).unwrap_err();
+        let e = environment(&Path::new("/nonexistent").join(ORT_LIBRARY)).unwrap_err();
         assert!(matches!(e, EngineError::RuntimeMissing { .. }));
     }
 }
