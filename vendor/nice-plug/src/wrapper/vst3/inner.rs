@@ -31,7 +31,9 @@ use vst3::{ComPtr, ComRef};
 use super::context::{WrapperActivateContext, WrapperProcessContext};
 use super::note_expressions::NoteExpressionController;
 use super::param_units::ParamUnits;
-use super::util::{VST3_MIDI_PARAMS_END, VST3_MIDI_PARAMS_START};
+use super::util::{
+    MidiStandIn, VST3_MIDI_NUM_PARAMS, VST3_MIDI_PARAMS_END, VST3_MIDI_PARAMS_START,
+};
 use crate::event_loop::{EventLoop, MainThreadExecutor, OsEventLoop};
 use crate::util::permit_alloc;
 use crate::wrapper::state;
@@ -140,6 +142,11 @@ pub(crate) struct WrapperInner<P: Vst3Plugin> {
     /// then do the block splitting based on that. Note events need to have their timing adjusted to
     /// match the block start, since they're all read upfront.
     pub process_events: AtomicRefCell<Vec<ProcessEvent<P>>>,
+    /// Cadenza patch: the last value (`f32` bits) the host sent for each MIDI controller stand-in
+    /// parameter, by [`MidiStandIn::slot`][super::util::MidiStandIn]. `getParamNormalized()`
+    /// reports it, and a change to the value it already has is not turned into a MIDI event: a
+    /// controller is state, and hosts re-send every parameter after loading a project.
+    pub midi_controller_values: Box<[AtomicU32]>,
     /// The plugin is able to restore state through a method on the `GuiContext`. To avoid changing
     /// parameters mid-processing and running into garbled data if the host also tries to load state
     /// at the same time the restoring happens at the end of each processing call. If this zero
@@ -371,6 +378,13 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             input_note_events,
             note_expression_controller: AtomicRefCell::new(NoteExpressionController::default()),
             process_events: AtomicRefCell::new(Vec::with_capacity(P::INPUT_EVENT_CAPACITY)),
+            // Cadenza patch: see the field's docs.
+            midi_controller_values: (0..VST3_MIDI_NUM_PARAMS as usize)
+                .map(|slot| {
+                    let controller = MidiStandIn::from_slot(slot).unwrap().info();
+                    AtomicU32::new(controller.default.to_bits())
+                })
+                .collect(),
             updated_state_sender,
             updated_state_receiver,
 

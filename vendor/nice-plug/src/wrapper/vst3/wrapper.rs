@@ -30,7 +30,8 @@ use vst3::Steinberg::Vst::{
     IoMode, MediaType, NoteExpressionTypeID, NoteExpressionTypeInfo, NoteExpressionValue,
     NoteExpressionValueDescription, ParamID, ParamValue, ParameterInfo,
     ParameterInfo_::ParameterFlags_,
-    ProcessData, ProcessModes_, ProcessSetup, ProgramListID, ProgramListInfo, SpeakerArrangement,
+    ProcessData, ProcessModes_, ProcessSetup, ProgramListID, ProgramListInfo, RestartFlags_,
+    SpeakerArrangement,
     String128, TChar, UnitID, UnitInfo, kNoParamId, kNoParentUnitId, kNoProgramListId, kRootUnitId,
 };
 use vst3::Steinberg::{
@@ -40,10 +41,12 @@ use vst3::Steinberg::{
 use vst3::{Class, ComRef};
 use widestring::U16CStr;
 
-use super::inner::{ProcessEvent, WrapperInner};
+use super::inner::{ProcessEvent, Task, WrapperInner};
 use super::note_expressions;
-use super::util::{VST3_MIDI_CCS, VST3_MIDI_NUM_PARAMS, VST3_MIDI_PARAMS_START, u16strlcpy};
-use super::util::{VST3_MIDI_CHANNELS, VST3_MIDI_PARAMS_END};
+use super::util::{MidiStandIn, VST3_MIDI_NUM_PARAMS, midi_controller_index, u16strlcpy};
+use super::util::{
+    VST3_MIDI_CCS, VST3_MIDI_CHANNELS, VST3_MIDI_PARAMS_END, VST3_MIDI_PARAMS_START,
+};
 use crate::util::permit_alloc;
 use crate::wrapper::state;
 use crate::wrapper::util::buffer_management::{BufferManager, ChannelPointers};
@@ -548,6 +551,21 @@ impl<P: Vst3Plugin> IComponentTrait for Wrapper<P> {
             Some(mut state) => {
                 if self.inner.set_state_inner(&mut state) {
                     crate::nice_trace!("Loaded state ({} bytes)", read_buffer.len());
+
+                    // Cadenza patch: tell the host that the parameter values changed, as
+                    // `set_state_object_from_gui()` does. Without this hosts (pedalboard, after a
+                    // `.vstpreset` load) keep showing the values from before the load.
+                    let has_handler = self.inner.component_handler.borrow().is_some();
+                    if has_handler {
+                        let task_posted = self.inner.schedule_gui(Task::TriggerRestart(
+                            RestartFlags_::kParamValuesChanged,
+                        ));
+                        crate::nice_debug_assert!(
+                            task_posted,
+                            "The task queue is full, dropping task..."
+                        );
+                    }
+
                     kResultOk
                 } else {
                     kResultFalse
@@ -624,7 +642,8 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
     unsafe fn getParameterInfo(&self, param_index: int32, info: *mut ParameterInfo) -> tresult {
         check_null_ptr!(info);
 
-        if param_index < 0 || param_index > unsafe { self.getParameterCount() } {
+        // Cadenza patch: `>=`, the index equal to the count is out of range too.
+        if param_index < 0 || param_index >= unsafe { self.getParameterCount() } {
             return kInvalidArgument;
         }
 
@@ -635,21 +654,22 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
         // handled separately
         let num_actual_params = self.inner.param_hashes.len() as i32;
         if P::MIDI_INPUT >= MidiConfig::MidiCCs && param_index >= num_actual_params {
-            let midi_param_relative_idx = (param_index - num_actual_params) as u32;
-            // This goes up to 130 for the 128 CCs followed by channel pressure and pitch bend
-            let midi_cc = midi_param_relative_idx % VST3_MIDI_CCS;
-            let midi_channel = midi_param_relative_idx / VST3_MIDI_CCS;
-            let name = match midi_cc {
-                // kAfterTouch
-                128 => format!("MIDI Ch. {} Channel Pressure", midi_channel + 1),
-                // kPitchBend
-                129 => format!("MIDI Ch. {} Pitch Bend", midi_channel + 1),
-                n => format!("MIDI Ch. {} CC {}", midi_channel + 1, n),
+            // Cadenza patch: only the mapped controllers, with their MIDI value range
+            let Some(stand_in) = MidiStandIn::from_slot((param_index - num_actual_params) as usize)
+            else {
+                return kInvalidArgument;
             };
+            let controller = stand_in.info();
 
-            info.id = VST3_MIDI_PARAMS_START + midi_param_relative_idx;
-            u16strlcpy(&mut info.title, &name);
-            u16strlcpy(&mut info.shortTitle, &name);
+            info.id = stand_in.param_id();
+            u16strlcpy(&mut info.title, &stand_in.title());
+            u16strlcpy(
+                &mut info.shortTitle,
+                &format!("Ch{} {}", stand_in.channel + 1, controller.name),
+            );
+            info.stepCount = controller.steps as i32;
+            info.defaultNormalizedValue = controller.default as f64;
+            info.unitId = kRootUnitId;
             info.flags = ParameterFlags_::kIsReadOnly | (1 << 4); // kIsHidden
         } else {
             let param_hash = &self.inner.param_hashes[param_index as usize];
@@ -697,8 +717,17 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
 
         let dest = unsafe { &mut *(string) };
 
-        // TODO: We don't implement these methods at all for our generated MIDI CC parameters,
-        //       should be fine right? They should be hidden anyways.
+        // Cadenza patch: the MIDI controller stand-ins show their MIDI value (hosts such as
+        // pedalboard probe every parameter's strings and fall back to a much slower path when a
+        // parameter has none)
+        if P::MIDI_INPUT >= MidiConfig::MidiCCs
+            && let Some(stand_in) = MidiStandIn::from_param_id(id)
+        {
+            let value = stand_in.info().display_value(value_normalized as f32);
+            u16strlcpy(dest, &value.to_string());
+            return kResultOk;
+        }
+
         match self.inner.param_by_hash.get(&id) {
             Some(param_ptr) => {
                 unsafe {
@@ -727,6 +756,20 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
             Err(_) => return kInvalidArgument,
         };
 
+        // Cadenza patch: the inverse of `getParamStringByValue()` for the MIDI stand-ins
+        if P::MIDI_INPUT >= MidiConfig::MidiCCs
+            && let Some(stand_in) = MidiStandIn::from_param_id(id)
+        {
+            return match string.trim().parse::<i32>() {
+                Ok(display) => {
+                    let value = stand_in.info().normalized_from_display(display);
+                    unsafe { *value_normalized = value as f64 };
+                    kResultOk
+                }
+                Err(_) => kResultFalse,
+            };
+        }
+
         match self.inner.param_by_hash.get(&id) {
             Some(param_ptr) => {
                 let value = match unsafe { param_ptr.string_to_normalized_value(&string) } {
@@ -746,6 +789,13 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
         id: ParamID,
         value_normalized: ParamValue,
     ) -> ParamValue {
+        // Cadenza patch: a MIDI stand-in's plain value is its MIDI value (0..=127 or 0..=16383)
+        if P::MIDI_INPUT >= MidiConfig::MidiCCs
+            && let Some(stand_in) = MidiStandIn::from_param_id(id)
+        {
+            return stand_in.info().midi_value(value_normalized as f32) as f64;
+        }
+
         match self.inner.param_by_hash.get(&id) {
             Some(param_ptr) => unsafe { param_ptr.preview_plain(value_normalized as f32) as f64 },
             _ => value_normalized,
@@ -753,6 +803,14 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
     }
 
     unsafe fn plainParamToNormalized(&self, id: ParamID, plain_value: ParamValue) -> ParamValue {
+        // Cadenza patch: see `normalizedParamToPlain()`
+        if P::MIDI_INPUT >= MidiConfig::MidiCCs
+            && let Some(stand_in) = MidiStandIn::from_param_id(id)
+        {
+            let steps = stand_in.info().steps as f64;
+            return (plain_value / steps).clamp(0.0, 1.0);
+        }
+
         match self.inner.param_by_hash.get(&id) {
             Some(param_ptr) => unsafe { param_ptr.preview_normalized(plain_value as f32) as f64 },
             _ => plain_value,
@@ -760,6 +818,17 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
     }
 
     unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
+        // Cadenza patch: a MIDI stand-in reports the last value the host sent for it (its start
+        // value before that), so a host that re-reads every parameter and sends the values back
+        // (Ardour after loading a session) sends no change. This used to be 0.5 for all of them,
+        // which the wrapper then turned into ~2,000 CC messages at value 64.
+        if P::MIDI_INPUT >= MidiConfig::MidiCCs
+            && let Some(stand_in) = MidiStandIn::from_param_id(id)
+        {
+            let bits = self.inner.midi_controller_values[stand_in.slot].load(Ordering::Relaxed);
+            return f32::from_bits(bits) as f64;
+        }
+
         match self.inner.param_by_hash.get(&id) {
             Some(param_ptr) => unsafe { param_ptr.modulated_normalized_value() as f64 },
             _ => 0.5,
@@ -767,6 +836,12 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
     }
 
     unsafe fn setParamNormalized(&self, id: ParamID, value: ParamValue) -> tresult {
+        // Cadenza patch: the MIDI stand-ins are read-only, their value is what the player last
+        // played (received in `process()`); the edit controller side does not change it.
+        if P::MIDI_INPUT >= MidiConfig::MidiCCs && MidiStandIn::from_param_id(id).is_some() {
+            return kResultOk;
+        }
+
         // If the plugin is currently processing audio, then this parameter change will also be sent
         // to the process function
         if self.inner.is_processing.load(Ordering::SeqCst) {
@@ -1190,12 +1265,27 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                                     && (VST3_MIDI_PARAMS_START..VST3_MIDI_PARAMS_END)
                                         .contains(&param_hash)
                                 {
-                                    let midi_param_relative_idx =
-                                        param_hash - VST3_MIDI_PARAMS_START;
-                                    // This goes up to 130 for the 128 CCs followed by channel pressure and pitch bend
-                                    let midi_cc = (midi_param_relative_idx % VST3_MIDI_CCS) as u8;
-                                    let midi_channel =
-                                        (midi_param_relative_idx / VST3_MIDI_CCS) as u8;
+                                    // Cadenza patch: only the mapped controllers, and only a
+                                    // change of the controller's MIDI value is a played gesture.
+                                    // Hosts re-send every parameter's value after loading a
+                                    // project (Ardour), which must not become MIDI nobody played.
+                                    let Some(stand_in) = MidiStandIn::from_param_id(param_hash)
+                                    else {
+                                        continue;
+                                    };
+                                    let controller = stand_in.info();
+                                    let value = value.clamp(0.0, 1.0);
+                                    let last = &self.inner.midi_controller_values[stand_in.slot];
+                                    let previous = f32::from_bits(
+                                        last.swap(value.to_bits(), Ordering::Relaxed),
+                                    );
+                                    if controller.midi_value(previous)
+                                        == controller.midi_value(value)
+                                    {
+                                        continue;
+                                    }
+                                    let midi_cc = controller.number;
+                                    let midi_channel = stand_in.channel;
 
                                     push_process_event(
                                         &mut process_events,
@@ -1686,6 +1776,7 @@ impl<P: Vst3Plugin> IMidiMappingTrait for Wrapper<P> {
         midi_cc_number: CtrlNumber,
         param_id: *mut ParamID,
     ) -> tresult {
+        // Cadenza patch: only the controllers in `VST3_MIDI_CONTROLLERS` are mapped
         if P::MIDI_INPUT < MidiConfig::MidiCCs
             || bus_index != 0
             || !(0..VST3_MIDI_CHANNELS as i16).contains(&channel)
@@ -1693,15 +1784,20 @@ impl<P: Vst3Plugin> IMidiMappingTrait for Wrapper<P> {
         {
             return kResultFalse;
         }
+        let Some(controller) = midi_controller_index(midi_cc_number as i32) else {
+            return kResultFalse;
+        };
 
         check_null_ptr!(param_id);
 
         // We reserve a contiguous parameter range right at the end of the allowed parameter indices
         // for these MIDI CC parameters
-        unsafe {
-            *param_id =
-                VST3_MIDI_PARAMS_START + midi_cc_number as u32 + (channel as u32 * VST3_MIDI_CCS)
+        let stand_in = MidiStandIn {
+            slot: channel as usize * super::util::VST3_MIDI_CONTROLLERS.len() + controller,
+            channel: channel as u8,
+            controller,
         };
+        unsafe { *param_id = stand_in.param_id() };
 
         kResultOk
     }
