@@ -9,7 +9,10 @@
 //! | `requests` | audio → worker | filled [`RtRequest`]s (Generate presses, captures for a slot) | `ArrayQueue` |
 //! | `jobs_in_flight` | audio ↔ worker | audio-thread requests not yet answered (offline renders wait on it) | `AtomicUsize` |
 //! | `playback` | worker → audio | the [`PlaybackClip`] to play (`None` = stop) | `ArrayQueue` |
-//! | `retired` | audio → worker | clips the player let go of, to be freed off the audio thread | `ArrayQueue` |
+//! | `retired` | audio → worker | clips the player or Jam let go of, to be freed off the audio thread | `ArrayQueue` |
+//! | `jam_answers` | worker → audio | [`JamAnswer`]s to play once at their bar line | `ArrayQueue` |
+//! | `jam_status` | audio → editor | Jam's phase (listening / thinking / answering) and late answers | atomics |
+//! | `jam_started` | audio → worker | the call whose answer began to sound (it joins the results) | `AtomicU32` |
 //! | `jobs` | editor → worker | [`JobRequest`]s from the panel | `ArrayQueue` |
 //! | `events` | worker → editor | [`WorkerEvent`]s (started, finished, failed, warnings) | `ArrayQueue`, oldest dropped |
 //! | `progress` | worker → editor | the running job's progress and the editor's cancel flag | atomics |
@@ -29,7 +32,7 @@ use std::sync::Arc;
 
 use crossbeam::queue::ArrayQueue;
 
-use crate::messages::{JobError, JobRequest, PlaybackClip, RtRequest, ToolSettings, WorkerEvent};
+use crate::messages::{JamAnswer, JobError, JobPurpose, JobRequest, PlaybackClip, RtRequest, ToolSettings, WorkerEvent};
 use crate::session::SessionField;
 
 /// How many request boxes exist; each holds a full capture, so a handful is plenty.
@@ -37,6 +40,19 @@ pub const REQUEST_POOL_SIZE: usize = 4;
 const CLIP_QUEUE_SIZE: usize = 8;
 const EVENT_QUEUE_SIZE: usize = 64;
 const JOB_QUEUE_SIZE: usize = 8;
+const JAM_QUEUE_SIZE: usize = 4;
+
+/// What Jam is doing, as the editor shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JamPhase {
+    Off,
+    /// Waiting for the musician's call.
+    Listening,
+    /// A call was sent; its answer is on the way.
+    Thinking,
+    /// An answer is sounding.
+    Answering,
+}
 
 /// Whether a worker thread is serving requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +99,10 @@ struct Shared {
     jobs_in_flight: AtomicUsize,
     playback: ArrayQueue<Option<Box<PlaybackClip>>>,
     retired: ArrayQueue<Box<PlaybackClip>>,
+    jam_answers: ArrayQueue<JamAnswer>,
+    jam_phase: AtomicU8,
+    jam_late: AtomicU32,
+    jam_started: AtomicU32,
     jobs: ArrayQueue<JobRequest>,
     events: ArrayQueue<WorkerEvent>,
     progress: Progress,
@@ -109,7 +129,11 @@ pub fn open(session: Arc<SessionField>) -> (AudioEnd, WorkerEnd, EditorEnd) {
         jobs_in_flight: AtomicUsize::new(0),
         playback: ArrayQueue::new(CLIP_QUEUE_SIZE),
         // Room for every clip that can be in flight, so retiring one never fails.
-        retired: ArrayQueue::new(CLIP_QUEUE_SIZE + 2),
+        retired: ArrayQueue::new(CLIP_QUEUE_SIZE + 2 + JAM_QUEUE_SIZE + 1),
+        jam_answers: ArrayQueue::new(JAM_QUEUE_SIZE),
+        jam_phase: AtomicU8::new(JamPhase::Off as u8),
+        jam_late: AtomicU32::new(0),
+        jam_started: AtomicU32::new(0),
         jobs: ArrayQueue::new(JOB_QUEUE_SIZE),
         events: ArrayQueue::new(EVENT_QUEUE_SIZE),
         progress: Progress::default(),
@@ -164,6 +188,11 @@ impl AudioEnd {
         self.0.playback.pop()
     }
 
+    /// Whether [`Self::retire`] has room now.
+    pub fn can_retire(&self) -> bool {
+        !self.0.retired.is_full()
+    }
+
     /// Hands a clip the player let go of to the worker, which frees it. Cannot fail after
     /// [`Self::receive_clip`] returned a clip: the retired queue had room and only this end pushes.
     pub fn retire(&self, clip: Box<PlaybackClip>) {
@@ -187,6 +216,25 @@ impl AudioEnd {
     /// The host's tempo in quarter notes per minute.
     pub fn publish_tempo(&self, bpm: f64) {
         self.0.host_tempo.store(bpm.to_bits(), Ordering::Relaxed);
+    }
+
+    /// The next Jam answer, only when the clip it replaces can be retired without freeing it.
+    pub fn receive_jam_answer(&self) -> Option<JamAnswer> {
+        if self.0.retired.is_full() {
+            return None;
+        }
+        self.0.jam_answers.pop()
+    }
+
+    /// Tells the worker that the answer to `call_id` began to sound.
+    pub fn publish_jam_started(&self, call_id: u32) {
+        self.0.jam_started.store(call_id, Ordering::Release);
+    }
+
+    /// Tells the editor what Jam is doing.
+    pub fn publish_jam(&self, phase: JamPhase, late_answers: u32) {
+        self.0.jam_phase.store(phase as u8, Ordering::Relaxed);
+        self.0.jam_late.store(late_answers, Ordering::Relaxed);
     }
 }
 
@@ -226,6 +274,16 @@ impl WorkerEnd {
     /// Queues a clip for the player; gives it back when the queue is full.
     pub fn send_clip(&self, clip: Option<Box<PlaybackClip>>) -> Result<(), Option<Box<PlaybackClip>>> {
         self.0.playback.push(clip)
+    }
+
+    /// Queues a Jam answer for the audio thread; gives it back when the queue is full.
+    pub fn send_jam_answer(&self, answer: JamAnswer) -> Result<(), JamAnswer> {
+        self.0.jam_answers.push(answer)
+    }
+
+    /// The call whose answer last began to sound (0 = none yet).
+    pub fn jam_started(&self) -> u32 {
+        self.0.jam_started.load(Ordering::Acquire)
     }
 
     /// Frees what the audio thread handed back.
@@ -300,7 +358,7 @@ impl EditorEnd {
             return Some(id);
         }
         self.0.progress.cancel.store(false, Ordering::Release);
-        self.0.jobs.push(JobRequest { id, settings, seed, inputs }).ok().map(|_| id)
+        self.0.jobs.push(JobRequest { id, settings, seed, inputs, purpose: JobPurpose::Results }).ok().map(|_| id)
     }
 
     /// The next thing the worker said.
@@ -344,6 +402,18 @@ impl EditorEnd {
     /// Generate presses dropped on the audio thread so far (the panel says so when it grows).
     pub fn dropped_presses(&self) -> u32 {
         self.0.dropped_presses.load(Ordering::Relaxed)
+    }
+
+    /// Jam's phase, and how many answers arrived too late for their bar line (they started a
+    /// bar line later).
+    pub fn jam_status(&self) -> (JamPhase, u32) {
+        let phase = match self.0.jam_phase.load(Ordering::Relaxed) {
+            1 => JamPhase::Listening,
+            2 => JamPhase::Thinking,
+            3 => JamPhase::Answering,
+            _ => JamPhase::Off,
+        };
+        (phase, self.0.jam_late.load(Ordering::Relaxed))
     }
 
     /// The host's tempo as the audio thread last saw it, in quarter notes per minute.

@@ -35,12 +35,13 @@ pub mod tools;
 pub mod worker;
 
 use audio::capture::Capture;
+use audio::jam::{CallEnded, Jam, JamSettings};
 use audio::events::{EventList, OutEvent};
 use audio::player::Player;
 use audio::preview::PreviewSynth;
 use audio::transport::BlockTiming;
 use channels::{AudioEnd, EditorEnd, WorkerEnd};
-use messages::{RtRequest, RtRequestKind};
+use messages::{JamCall, RtRequest, RtRequestKind};
 use params::{CadenzaParams, Playback};
 use session::SessionField;
 use worker::{Generator, GeneratorFactory, WorkerHandle};
@@ -66,6 +67,11 @@ pub struct Cadenza {
 
     player: Player,
     capture: Capture,
+    jam: Jam,
+    /// This block's events from the host (preallocated).
+    input_events: Vec<PluginNoteEvent<Self>>,
+    /// Jam's events for the current block (preallocated).
+    jam_events: EventList,
     /// The player's events for the current block (preallocated).
     player_events: EventList,
     /// Every note event sent this block, in order, for the preview synth.
@@ -83,6 +89,9 @@ pub struct Cadenza {
     /// deterministic, so `process()` waits for the worker's answers.
     offline: bool,
 }
+
+/// Host events one block keeps for Jam's barge-in (more are passed on at once).
+const MAX_INPUT_EVENTS: usize = 4096;
 
 /// Longest an offline render waits for one worker answer.
 const OFFLINE_WORKER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -106,6 +115,9 @@ impl Cadenza {
             generator_factory,
             player: Player::new(),
             capture: Capture::new(),
+            jam: Jam::new(),
+            input_events: Vec::with_capacity(MAX_INPUT_EVENTS),
+            jam_events: EventList::new(),
             player_events: EventList::new(),
             sent_events: EventList::new(),
             preview: PreviewSynth::new(),
@@ -151,7 +163,7 @@ impl Cadenza {
     }
 
     fn record(&mut self, event: &PluginNoteEvent<Self>, timing: &BlockTiming) {
-        if !self.params.capture_armed.value() || !timing.playing {
+        if !(self.params.capture_armed.value() || self.params.jam.value()) || !timing.playing {
             return;
         }
         let Some(beat) = timing.beat_at(event.timing()) else { return };
@@ -178,7 +190,8 @@ impl Cadenza {
     /// and hands it to the worker.
     fn handle_trigger(&mut self, timing: &BlockTiming) {
         if let Some(slot) = self.audio.take_capture_to_slot() {
-            self.send_capture(RtRequestKind::CaptureToSlot(slot), timing);
+            let bars = self.params.capture_bars.value() as u16;
+            self.send_capture(RtRequestKind::CaptureToSlot(slot), bars, timing);
         }
         let on = self.params.generate.value();
         let loads = self.params.session.loads();
@@ -192,20 +205,20 @@ impl Cadenza {
         self.generate_was_on = on;
         if rising {
             let kind = RtRequestKind::Generate(tools::request_settings(&self.params));
-            if !self.send_capture(kind, timing) {
+            let bars = self.params.capture_bars.value() as u16;
+            if !self.send_capture(kind, bars, timing) {
                 self.audio.count_dropped_press();
             }
         }
     }
 
-    /// Whether the request could be sent.
-    fn send_capture(&mut self, kind: RtRequestKind, timing: &BlockTiming) -> bool {
+    /// Sends the last `bars` captured bars with `kind`; whether it could be sent.
+    fn send_capture(&mut self, kind: RtRequestKind, bars: u16, timing: &BlockTiming) -> bool {
         let Some(mut request) = self.spare_request.take().or_else(|| self.audio.take_request_box()) else {
             return false;
         };
         let now = timing.beat_at(timing.block_len as u32).unwrap_or(0.0);
         request.kind = kind;
-        let bars = self.params.capture_bars.value() as u16;
         request.capture.bars = self.capture.snapshot(bars, now, &mut request.capture.notes);
         request.capture.time_signature = self.capture.time_signature();
         match self.audio.send_request(request) {
@@ -214,6 +227,83 @@ impl Cadenza {
                 self.spare_request = Some(request);
                 false
             }
+        }
+    }
+
+    /// The Jam parameters now.
+    fn jam_settings(&self) -> JamSettings {
+        JamSettings {
+            trigger: self.params.jam_trigger.value(),
+            gap_beats: self.params.jam_gap.value() as f64,
+            every_bars: self.params.jam_bars.value() as u16,
+            answer_bars: self.params.jam_length.value() as u16,
+            barge_in: self.params.jam_barge_in.value(),
+        }
+    }
+
+    /// Jam's part of the block: takes answers from the worker, then plays the answer in pieces
+    /// split at the musician's note-ons (each may barge in).
+    fn run_jam(&mut self, jam_on: bool, timing: &BlockTiming, channel: u8) {
+        self.jam.begin_block(jam_on, timing, &mut self.jam_events);
+        self.retire_jam_clip();
+        if !self.jam.has_clip_to_retire() {
+            if let Some(answer) = self.audio.receive_jam_answer() {
+                if let Some(unused) = self.jam.receive(answer, timing) {
+                    self.audio.retire(unused);
+                }
+            }
+        }
+        let settings = self.jam_settings();
+        let mut rendered = 0;
+        for index in 0..self.input_events.len() {
+            if !jam_on || !timing.playing {
+                break;
+            }
+            let (at, ch, pitch, on) = match self.input_events[index] {
+                NoteEvent::NoteOn { timing, channel, key, velocity, .. } => (timing, channel, key, velocity > 0.0),
+                NoteEvent::NoteOff { timing, channel, key, .. } => (timing, channel, key, false),
+                _ => continue,
+            };
+            let (Some(ch), Some(pitch), Some(beat)) = (ch.number(), pitch.number(), timing.beat_at(at)) else { continue };
+            if on {
+                self.jam.render(timing, rendered, at, channel, &mut self.jam_events);
+                rendered = at;
+                self.jam.note_on(ch, pitch, beat, at, &settings, timing, &mut self.jam_events);
+            } else {
+                self.jam.note_off(ch, pitch, beat);
+            }
+        }
+        self.jam.render(timing, rendered, timing.block_len as u32, channel, &mut self.jam_events);
+        self.retire_jam_clip();
+        // One time-ordered list for the merge with the host's events; at equal times note-offs
+        // go first so a re-struck key is released before it sounds again.
+        if !self.jam_events.as_slice().is_empty() {
+            for event in self.jam_events.as_slice() {
+                self.player_events.push(*event);
+            }
+            self.player_events.sort_by_time();
+        }
+    }
+
+    /// Hands a clip Jam let go of to the worker when the retired queue has room.
+    fn retire_jam_clip(&mut self) {
+        if self.jam.has_clip_to_retire() && self.audio.can_retire() {
+            if let Some(clip) = self.jam.take_retired() {
+                self.audio.retire(clip);
+            }
+        }
+    }
+
+    /// Sends an ended call with its bars (and earlier context up to Capture bars) to the worker.
+    fn send_jam_call(&mut self, call: CallEnded, timing: &BlockTiming) {
+        let mut settings = tools::request_settings(&self.params);
+        settings.tool = params::Tool::Continue;
+        settings.variations = 1;
+        settings.length_bars = call.answer_bars;
+        let kind = RtRequestKind::Jam(JamCall { settings, call_id: call.call_id, answer_bars: call.answer_bars });
+        let bars = call.call_bars.max(self.params.capture_bars.value() as u16);
+        if !self.send_capture(kind, bars, timing) {
+            self.audio.count_dropped_press();
         }
     }
 
@@ -351,31 +441,49 @@ impl Plugin for Cadenza {
             channel.fill(0.0);
         }
         let timing = BlockTiming::from_transport(context.transport(), buffer.samples());
+        let jam_on = self.params.jam.value();
         self.capture.set_meter(timing.beats_per_bar, timing.time_sig, timing.bar_origin);
-        let rolling = timing.playing && self.params.capture_armed.value();
+        // Jam listens whether or not Capture is armed: its calls come from the capture ring.
+        let rolling = timing.playing && (self.params.capture_armed.value() || jam_on);
         let block_span = timing.pos_beats.zip(timing.beat_at(timing.block_len as u32));
         self.capture.follow_transport(rolling, block_span);
         self.audio.publish_tempo(timing.tempo);
 
         self.player_events.clear();
+        self.jam_events.clear();
         // Hosts say "offline" at setup (CLAP's render extension restarts us; VST3's
         // setupProcessing) or only per block (Ardour's exports set VST3's processMode): either
-        // one makes this block wait for the engine.
+        // one makes this block wait for the worker.
         if self.offline || context.process_mode() == ProcessMode::Offline {
             self.wait_for_worker_offline();
         }
         if std::mem::take(&mut self.release_pending) {
             self.player.release_all(0, &mut self.player_events);
+            self.jam.begin_block(false, &timing, &mut self.jam_events);
         }
         self.receive_clips();
-        let playback_on = self.params.playback.value() == Playback::PlaySelected;
+        // While jamming, the answers are what plays (the selected result would talk over them).
+        let playback_on = self.params.playback.value() == Playback::PlaySelected && !jam_on;
         let out_channel = (self.params.out_channel.value() - 1).clamp(0, 15) as u8;
         self.player.render(&timing, playback_on, out_channel, &mut self.player_events);
+
+        // The host's events for this block, kept so Jam can be cut at the musician's note-ons.
+        self.input_events.clear();
+        while let Some(event) = context.next_event() {
+            if self.input_events.len() < self.input_events.capacity() {
+                self.input_events.push(event);
+            } else {
+                // More than the preallocated room (never seen in a host): passed on at once.
+                let _ = context.try_send_event(event);
+            }
+        }
+        self.run_jam(jam_on, &timing, out_channel);
 
         // Pass input through and record it, interleaved with the player's events in time order.
         self.sent_events.clear();
         let mut next_player_event = 0;
-        while let Some(event) = context.next_event() {
+        for index in 0..self.input_events.len() {
+            let event = self.input_events[index];
             while let Some(out) = self.player_events.as_slice().get(next_player_event) {
                 if out.timing > event.timing() {
                     break;
@@ -399,6 +507,11 @@ impl Plugin for Cadenza {
         }
 
         self.handle_trigger(&timing);
+        if let Some(call) = self.jam.poll_call(&self.jam_settings(), &timing) {
+            self.send_jam_call(call, &timing);
+        }
+        self.audio.publish_jam(self.jam.phase(), self.jam.late_answers());
+        self.audio.publish_jam_started(self.jam.started_call());
         ProcessStatus::Normal
     }
 }

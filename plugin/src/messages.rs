@@ -32,6 +32,38 @@ pub enum RtRequestKind {
     Generate(ToolSettings),
     /// Only store the captured bars in input slot `n` (A = 0, B = 1).
     CaptureToSlot(u8),
+    /// Jam: answer the call in the captured bars.
+    Jam(JamCall),
+}
+
+/// A call the audio thread heard and wants answered (see [`crate::audio::jam`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JamCall {
+    /// The settings at the moment the call ended (temperature automation is read then).
+    pub settings: ToolSettings,
+    /// Which call this is; the audio thread plays only the answer to its newest.
+    pub call_id: u32,
+    /// How many bars the answer lasts.
+    pub answer_bars: u16,
+}
+
+/// What a job is for.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum JobPurpose {
+    /// Results for the list (the selected one plays looping).
+    #[default]
+    Results,
+    /// A Jam answer: only the continuation, played once by the audio thread at its bar line
+    /// (and added to the results list).
+    JamAnswer { call_id: u32, answer_bars: u16 },
+}
+
+/// A Jam answer on its way to the audio thread (built off it).
+#[derive(Debug)]
+pub struct JamAnswer {
+    pub call_id: u32,
+    /// Ticks from the answer's first downbeat.
+    pub clip: Box<PlaybackClip>,
 }
 
 /// The captured bars as the audio thread copied them: ticks from the first bar's downbeat.
@@ -78,6 +110,7 @@ pub struct JobRequest {
     pub seed: u64,
     /// Input A (and B for Interpolate).
     pub inputs: Vec<Clip>,
+    pub purpose: JobPurpose,
 }
 
 /// Why a job produced no clips, in words a musician can act on.
@@ -117,6 +150,8 @@ pub enum WorkerEvent {
     /// Something the musician should know about a finished job (e.g. chords reduced to the top
     /// line, a variation with no new notes).
     Warning { id: u64, message: String },
+    /// A Jam answer went to the audio thread (and into the results list).
+    JamAnswered { id: u64, call: Clip, answer: Clip },
 }
 
 /// One event of a playback clip, in the clip's own ticks.

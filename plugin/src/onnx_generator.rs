@@ -5,7 +5,7 @@
 use cadenza_engine::{Engine, EngineConfig, Job, KeyScale};
 use cadenza_music::Clip;
 
-use crate::messages::{JobError, JobRequest, ToolSettings};
+use crate::messages::{JobError, JobPurpose, JobRequest, ToolSettings};
 use crate::params::{Mode, Scale, Tool};
 use crate::worker::{Generator, Progress};
 
@@ -50,11 +50,7 @@ impl Generator for OnnxGenerator {
 /// and B, the others take A.
 pub fn job_for(request: &JobRequest) -> Job {
     let ToolSettings { tool, mode, temperature, variations, length_bars, interp_steps, key } = request.settings;
-    let inputs_needed = match tool {
-        Tool::Generate => 0,
-        Tool::Interpolate => 2,
-        Tool::Continue | Tool::Drumify | Tool::Groove => 1,
-    };
+    let inputs_needed = tool.rules().inputs;
     Job {
         tool: match tool {
             Tool::Continue => cadenza_engine::Tool::Continue,
@@ -72,7 +68,8 @@ pub fn job_for(request: &JobRequest) -> Job {
         bars: length_bars,
         interp_steps: interp_steps as usize,
         include_endpoints: true,
-        continuation_only: false,
+        // A Jam answer is only the new bars (the call was played by the musician).
+        continuation_only: matches!(request.purpose, JobPurpose::JamAnswer { .. }),
         seed: request.seed,
         key: key.map(|(tonic, scale)| KeyScale::new(tonic, engine_scale(scale))),
         inputs: request.inputs.iter().take(inputs_needed).cloned().collect(),

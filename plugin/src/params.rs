@@ -77,6 +77,28 @@ pub enum Playback {
     PlaySelected,
 }
 
+/// When Jam answers (see [`crate::audio::jam`]).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JamTrigger {
+    /// After the musician stops: no note-on for the Jam gap, answered at the next bar line.
+    #[name = "After a phrase"]
+    AfterPhrase,
+    /// Call and answer take turns every Jam bars bars.
+    #[name = "Every N bars"]
+    EveryBars,
+}
+
+/// What an answer does when the musician plays over it.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BargeIn {
+    /// The answer stops at once with note-offs.
+    #[name = "Stop at once"]
+    StopAtOnce,
+    /// The answer finishes the bar it is in, then stops.
+    #[name = "Finish the bar"]
+    FinishBar,
+}
+
 /// Parses the Capture parameter's text: "Armed" / "Off" as shown, plus the usual boolean words
 /// ("On", "True", "1", "Disarmed", "False", "0"), case-insensitive. Anything else is `None`.
 fn parse_armed(text: &str) -> Option<bool> {
@@ -89,6 +111,16 @@ fn parse_armed(text: &str) -> Option<bool> {
     } else {
         None
     }
+}
+
+/// Parses the Answer length text: "As call" (0) or a number of bars ("3", "3 bars", "1 bar").
+fn parse_answer_length(text: &str) -> Option<i32> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("as call") {
+        return Some(0);
+    }
+    let number = text.trim_end_matches(|c: char| c.is_alphabetic() || c.is_whitespace());
+    number.parse().ok()
 }
 
 #[derive(Params)]
@@ -131,6 +163,23 @@ pub struct CadenzaParams {
     #[id = "preview"]
     pub preview: BoolParam,
 
+    /// Jam: answer the musician in time while the transport rolls.
+    #[id = "jam"]
+    pub jam: BoolParam,
+    #[id = "jam_trigger"]
+    pub jam_trigger: EnumParam<JamTrigger>,
+    /// After a phrase: how long without a note-on ends the call, in quarter notes.
+    #[id = "jam_gap"]
+    pub jam_gap: FloatParam,
+    /// Every N bars: the call's and the answer's length, in bars.
+    #[id = "jam_bars"]
+    pub jam_bars: IntParam,
+    /// Answer length in bars; 0 = as long as the call.
+    #[id = "jam_length"]
+    pub jam_length: IntParam,
+    #[id = "jam_barge_in"]
+    pub jam_barge_in: EnumParam<BargeIn>,
+
     #[persist = "session"]
     pub session: Arc<SessionField>,
 }
@@ -164,6 +213,21 @@ impl CadenzaParams {
             key: EnumParam::new("Key", KeyRoot::Off),
             scale: EnumParam::new("Scale", Scale::Major),
             preview: BoolParam::new("Preview synth", false),
+            jam: BoolParam::new("Jam", false),
+            jam_trigger: EnumParam::new("Jam answers", JamTrigger::AfterPhrase),
+            jam_gap: FloatParam::new("Jam gap", 1.0, FloatRange::Linear { min: 0.25, max: 8.0 })
+                .with_step_size(0.25)
+                .with_unit(" beats")
+                .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            jam_bars: IntParam::new("Jam bars", 2, IntRange::Linear { min: 1, max: 8 }).with_unit(" bars"),
+            jam_length: IntParam::new("Answer length", 0, IntRange::Linear { min: 0, max: 8 })
+                .with_value_to_string(Arc::new(|bars| match bars {
+                    0 => "As call".into(),
+                    1 => "1 bar".into(),
+                    n => format!("{n} bars"),
+                }))
+                .with_string_to_value(Arc::new(parse_answer_length)),
+            jam_barge_in: EnumParam::new("Barge-in", BargeIn::StopAtOnce),
             session,
         }
     }

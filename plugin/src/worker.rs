@@ -19,7 +19,7 @@ use cadenza_music::Clip;
 
 pub use crate::channels::{Progress, WorkerState};
 use crate::channels::WorkerEnd;
-use crate::messages::{JobError, JobRequest, PlaybackClip, RtRequest, RtRequestKind, WorkerEvent};
+use crate::messages::{JamAnswer, JobError, JobPurpose, JobRequest, PlaybackClip, RtRequest, RtRequestKind, WorkerEvent};
 use crate::params::Mode;
 
 /// How often the worker looks at its queues; the audio thread never wakes it (a syscall).
@@ -64,8 +64,16 @@ impl WorkerHandle {
 
     fn start(end: WorkerEnd, generator: Box<dyn Generator>, factory: Option<GeneratorFactory>) -> std::io::Result<Self> {
         end.request_shutdown(false);
-        let worker =
-            Worker { end: end.clone(), generator, factory, pending_playback: None, rt_jobs_taken: 0, current_job: None };
+        let worker = Worker {
+            end: end.clone(),
+            generator,
+            factory,
+            pending_playback: None,
+            rt_jobs_taken: 0,
+            current_job: None,
+            jam_answers: Vec::with_capacity(JAM_ANSWERS_KEPT + 1),
+            jam_committed: end.jam_started(),
+        };
         // Running from before the thread exists, so an offline render that starts right away
         // already waits for it.
         end.set_state(WorkerState::Running);
@@ -100,7 +108,15 @@ struct Worker {
     rt_jobs_taken: usize,
     /// The job being run, so a crash can be reported against it.
     current_job: Option<u64>,
+    /// Recent Jam answers (call id, job id, call, answer) not yet heard: one joins the results
+    /// list when the audio thread says it began to sound.
+    jam_answers: Vec<(u32, u64, Clip, Clip)>,
+    /// The last call whose answer joined the results.
+    jam_committed: u32,
 }
+
+/// How many unheard Jam answers the worker keeps (older ones were superseded).
+const JAM_ANSWERS_KEPT: usize = 4;
 
 /// Marks the worker as running while it lives; its drop (which also runs while a panic unwinds
 /// out of the thread) marks it stopped unless a shutdown was asked for.
@@ -168,16 +184,25 @@ impl Worker {
                 end.notify(WorkerEvent::Failed { id: stale.id, error: JobError::Superseded });
             }
         };
+        // Jam calls run first (an answer has a bar line to make) and apart from the tools' jobs;
+        // of several, only the newest call is still awaited.
+        let mut newest_jam: Option<JobRequest> = None;
         while let Some(request) = end.next_request() {
             self.rt_jobs_taken += 1;
-            if let Some(job) = self.take_rt_request(&request) {
-                supersede(job, &mut newest);
+            match self.take_rt_request(&request) {
+                Some(job) if matches!(job.purpose, JobPurpose::JamAnswer { .. }) => newest_jam = Some(job),
+                Some(job) => supersede(job, &mut newest),
+                None => {}
             }
             end.recycle(request);
         }
         while let Some(job) = end.next_job() {
             supersede(job, &mut newest);
         }
+        if let Some(job) = newest_jam {
+            self.run_jam_job(job);
+        }
+        self.commit_heard_jam_answer();
         if let Some(job) = newest {
             self.run_job(job);
         }
@@ -219,9 +244,80 @@ impl Worker {
                 inputs.extend(locked.inputs[1].clone());
                 drop(locked);
                 let id = self.end.next_id();
-                Some(JobRequest { id, settings, seed: id, inputs })
+                Some(JobRequest { id, settings, seed: id, inputs, purpose: JobPurpose::Results })
+            }
+            RtRequestKind::Jam(call) => {
+                let mut settings = call.settings;
+                // Drums when the call was played on MIDI channel 10 (GM's drum channel).
+                let notes = request.capture.notes.as_slice();
+                if !notes.is_empty() && notes.iter().all(|n| n.channel == 9) {
+                    settings.mode = Mode::Drums;
+                }
+                let call_clip = request.capture.to_clip(settings.mode == Mode::Drums);
+                let id = self.end.next_id();
+                let purpose = JobPurpose::JamAnswer { call_id: call.call_id, answer_bars: call.answer_bars };
+                Some(JobRequest { id, settings, seed: id, inputs: vec![call_clip], purpose })
             }
         }
+    }
+
+    /// Answers a Jam call: the continuation goes to the audio thread, to be played once at its
+    /// bar line, and into the results list (without moving the selection). A failed job still
+    /// sends an empty answer, so the audio thread listens again after the answer's bars.
+    fn run_jam_job(&mut self, job: JobRequest) {
+        let JobPurpose::JamAnswer { call_id, answer_bars } = job.purpose else { return };
+        let end = self.end.clone();
+        self.current_job = Some(job.id);
+        let generator = &mut self.generator;
+        let outcome = catch_unwind(AssertUnwindSafe(|| generator.generate(&job, end.progress())))
+            .unwrap_or_else(|panic| Err(JobError::Internal(panic_message(&panic))));
+        for message in self.generator.take_warnings() {
+            end.notify(WorkerEvent::Warning { id: job.id, message });
+        }
+        let call = job.inputs.first().cloned().unwrap_or_else(|| Clip::new(1, Default::default(), false));
+        let answer = match outcome {
+            Ok(clips) if !clips.is_empty() => {
+                let mut answer = clips.into_iter().next().unwrap_or(call.clone());
+                answer.bars = answer_bars;
+                let length = answer.length_ticks();
+                answer.notes.retain(|n| n.start < length);
+                answer
+            }
+            Ok(_) => {
+                end.notify(WorkerEvent::Failed { id: job.id, error: JobError::Internal("no answer".into()) });
+                Clip::new(answer_bars, call.time_signature, call.is_drum)
+            }
+            Err(error) => {
+                end.notify(WorkerEvent::Failed { id: job.id, error });
+                Clip::new(answer_bars, call.time_signature, call.is_drum)
+            }
+        };
+        let index = end.session().lock().generated.len();
+        let playback = JamAnswer { call_id, clip: PlaybackClip::from_clip(&answer, index) };
+        // The audio thread takes one answer at a time; a full queue only means stale ones wait.
+        let _ = end.send_jam_answer(playback);
+        if self.jam_answers.len() == JAM_ANSWERS_KEPT {
+            self.jam_answers.remove(0);
+        }
+        self.jam_answers.push((call_id, job.id, call, answer));
+        self.current_job = None;
+    }
+
+    /// Moves the Jam answer the audio thread began to play into the results list (keep, drag
+    /// out, use as input) and tells the editor.
+    fn commit_heard_jam_answer(&mut self) {
+        let started = self.end.jam_started();
+        if started == self.jam_committed {
+            return;
+        }
+        self.jam_committed = started;
+        let Some(position) = self.jam_answers.iter().position(|(id, ..)| *id == started) else { return };
+        let (_, job_id, call, answer) = self.jam_answers.remove(position);
+        self.jam_answers.retain(|(id, ..)| *id > started);
+        if !answer.notes.is_empty() {
+            self.end.session().lock().generated.push(answer.clone());
+        }
+        self.end.notify(WorkerEvent::JamAnswered { id: job_id, call, answer });
     }
 
     fn run_job(&mut self, job: JobRequest) {

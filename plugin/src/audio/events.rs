@@ -40,6 +40,11 @@ impl EventList {
     pub fn as_slice(&self) -> &[OutEvent] {
         &self.events
     }
+
+    /// Sorts by sample, note-offs before note-ons at the same sample (in place, no allocation).
+    pub fn sort_by_time(&mut self) {
+        self.events.sort_unstable_by_key(|e| (e.timing, e.velocity > 0, e.pitch, e.channel));
+    }
 }
 
 impl Default for EventList {

@@ -13,6 +13,7 @@
 
 pub mod capture;
 pub mod events;
+pub mod jam;
 pub mod player;
 pub mod preview;
 pub mod transport;

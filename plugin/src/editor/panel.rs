@@ -251,6 +251,8 @@ impl Panel {
                     self.clear_cancel();
                 }
                 WorkerEvent::Warning { message, .. } => self.say(capitalized(&message), true),
+                // Shown by the Jam section (it reads the jam status from the channels).
+                WorkerEvent::JamAnswered { .. } => {}
             }
         }
         let dropped = self.channels.dropped_presses();
