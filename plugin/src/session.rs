@@ -33,7 +33,8 @@ pub struct Session {
 }
 
 /// The saved layout as read from disk; every field optional so older versions load.
-#[derive(Deserialize)]
+/// A blob without a version field predates versioning: its default version is 0.
+#[derive(Deserialize, Default)]
 #[serde(default)]
 struct SavedSession {
     version: u32,
@@ -43,12 +44,6 @@ struct SavedSession {
     kept: Vec<Clip>,
 }
 
-impl Default for SavedSession {
-    fn default() -> Self {
-        // A blob without a version field predates versioning: version 0.
-        Self { version: 0, inputs: [None, None], generated: Vec::new(), selected: None, kept: Vec::new() }
-    }
-}
 
 impl From<serde_json::Value> for Session {
     fn from(value: serde_json::Value) -> Self {

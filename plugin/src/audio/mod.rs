@@ -7,7 +7,11 @@
 //!   preallocated [`events::EventList`].
 //! - [`capture::Capture`]: writes into fixed arrays; snapshots copy into a pooled `NoteBuffer`
 //!   that never grows.
-//! - `ProcessContext::next_event` / `try_send_event` (nice-plug, allocation-free).
+//! - [`jam::Jam`]: arithmetic over fixed arrays; answers arrive as boxes built off the thread
+//!   and leave through the retired queue.
+//! - `ProcessContext::next_event` / `try_send_event` (nice-plug, allocation-free); the block's
+//!   host events are copied into a preallocated list.
+//!
 //! No locks, no logging, no allocation, no ONNX Runtime. `tests/tests/realtime.rs` proves the
 //! "no allocation" part by counting allocations while every path runs.
 
