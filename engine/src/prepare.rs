@@ -1,20 +1,17 @@
 //! Turning user clips into model tokens/features and model output back into clips, with the
 //! warnings the user should see when the model saw less than they played.
 
+use cadenza_music::preprocess::{PreparedDrums, PreparedMelody, Window};
 use cadenza_music::spec::{
-    MELODY_FIRST_NOTE_ON, MELODY_MAX_PITCH, MELODY_MIN_PITCH, MELODY_NUM_CLASSES, STEPS_PER_BAR,
-    TICKS_PER_STEP,
+    MELODY_FIRST_NOTE_ON, MELODY_MIN_PITCH, MELODY_NUM_CLASSES, STEPS_PER_BAR,
 };
 use cadenza_music::{
-    decode_drums, decode_melody, drum_tokens_from_ids, encode_drums, encode_melody,
-    melody_tokens_from_ids, trim_legato, Clip, DrumMap, Note, TimeSignature,
+    decode_drums, decode_melody, drum_tokens_from_ids, melody_tokens_from_ids, preprocess_drums,
+    preprocess_melody, Clip, DrumMap, Note, TimeSignature,
 };
 
 use crate::error::{from_music, EngineError};
 use crate::job::KeyScale;
-
-/// Overlaps up to a 16th are legato playing, not polyphony (see `cadenza_music::legato`).
-const LEGATO_TICKS: u32 = TICKS_PER_STEP * 2;
 
 /// Refuses what no model can use: other meters, clips without notes.
 pub(crate) fn check_clip(clip: &Clip, label: &str) -> Result<(), EngineError> {
@@ -39,55 +36,52 @@ pub(crate) fn check_clip(clip: &Clip, label: &str) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// The whole-octave shift that brings the most notes of `clips` into the melody range.
-pub(crate) fn melody_shift(clips: &[&Clip]) -> i32 {
-    let mut all = Clip::new(1, TimeSignature::FOUR_FOUR, false);
-    all.notes = clips.iter().flat_map(|c| c.notes.iter().copied()).collect();
-    cadenza_music::transpose_into_range(&all, MELODY_MIN_PITCH, MELODY_MAX_PITCH)
-        .map(|f| f.semitones)
-        .unwrap_or(0)
-}
-
-/// Melody tokens of `clip` after moving it by `shift` semitones (see [`melody_shift`]).
-pub(crate) fn melody_tokens(
-    clip: &Clip,
-    shift: i32,
-    label: &str,
+/// The inputs of one melody job (`(clip, label)`) through the one preprocessing path
+/// (`cadenza_music::preprocess`, spec `preprocessing.melody`): legato trimmed, quantized, cut to
+/// `window`, moved into the model range by one octave shift for all of them (undo it with
+/// [`melody_clip`]), reduced to the top line. Tells the user what the model did not hear as played.
+pub(crate) fn melody_inputs(
+    inputs: &[(&Clip, &str)],
+    window: Window,
     warnings: &mut Vec<String>,
-) -> Result<Vec<i64>, EngineError> {
-    let (trimmed, _) = trim_legato(clip, LEGATO_TICKS);
-    let (fitted, folded) = cadenza_music::transpose::shift_and_fold(
-        &trimmed,
-        shift,
-        MELODY_MIN_PITCH,
-        MELODY_MAX_PITCH,
-    );
-    let enc = encode_melody(&fitted).map_err(from_music)?;
-    if enc.dropped.polyphony > 0 {
-        warnings.push(format!(
-            "polyphonic input reduced to its top line: {label} has chords or overlapping notes, \
-             {} note(s) were left out of what the melody model heard",
-            enc.dropped.polyphony
-        ));
+) -> Result<Vec<PreparedMelody>, EngineError> {
+    let clips: Vec<&Clip> = inputs.iter().map(|(c, _)| *c).collect();
+    let prepared = preprocess_melody(&clips, window).map_err(from_music)?;
+    for (p, (_, label)) in prepared.iter().zip(inputs) {
+        if p.report.polyphony > 0 {
+            warnings.push(format!(
+                "polyphonic input reduced to its top line: {label} has chords or overlapping notes, \
+                 {} note(s) were left out of what the melody model heard",
+                p.report.polyphony
+            ));
+        }
+        if p.report.folded > 0 {
+            warnings.push(format!(
+                "{} note(s) of {label} lie outside the melody range and were moved by octaves",
+                p.report.folded
+            ));
+        }
     }
-    if folded > 0 {
-        warnings.push(format!(
-            "{folded} note(s) of {label} lie outside the melody range and were moved by octaves"
-        ));
-    }
-    Ok(enc.tokens.iter().map(|&t| t as i64).collect())
+    Ok(prepared)
 }
 
-/// Drum tokens of `clip`, warning about pitches the drum map ignores.
-pub(crate) fn drum_tokens(
+/// A drum input through the one preprocessing path (spec `preprocessing.drums`), warning about
+/// pitches the drum map ignores.
+pub(crate) fn drum_input(
     clip: &Clip,
     map: &DrumMap,
+    window: Window,
     label: &str,
     warnings: &mut Vec<String>,
-) -> Result<Vec<i64>, EngineError> {
-    let enc = encode_drums(clip, map).map_err(from_music)?;
-    warn_unmapped(enc.dropped.unmapped, label, warnings);
-    Ok(enc.tokens.iter().map(|&t| t as i64).collect())
+) -> Result<PreparedDrums, EngineError> {
+    let prepared = preprocess_drums(clip, map, window).map_err(from_music)?;
+    warn_unmapped(prepared.report.unmapped, label, warnings);
+    Ok(prepared)
+}
+
+/// Tokens as the models' int64 ids.
+pub(crate) fn ids<T: Copy + Into<i64>>(tokens: &[T]) -> Vec<i64> {
+    tokens.iter().map(|&t| t.into()).collect()
 }
 
 pub(crate) fn warn_unmapped(unmapped: usize, label: &str, warnings: &mut Vec<String>) {
@@ -159,7 +153,7 @@ mod tests {
     }
 
     #[test]
-    fn shift_and_fold() {
+    fn one_shift_undone_on_output() {
         let mut c = Clip::new(1, TimeSignature::FOUR_FOUR, false);
         c.notes = vec![Note {
             pitch: 10,
@@ -168,8 +162,11 @@ mod tests {
             end: 120,
             channel: 0,
         }];
-        assert_eq!(melody_shift(&[&c]), 12);
-        let (f, folded) = cadenza_music::transpose::shift_and_fold(&c, 0, 21, 108);
-        assert_eq!((f.notes[0].pitch, folded), (22, 1));
+        let mut warnings = Vec::new();
+        let p = melody_inputs(&[(&c, "the input")], Window::Whole, &mut warnings).unwrap();
+        assert_eq!((p[0].report.shift, p[0].report.folded), (12, 0));
+        let back = melody_clip(&ids(&p[0].tokens), p[0].report.shift).unwrap();
+        assert_eq!(back.notes[0].pitch, 10);
+        assert!(warnings.is_empty());
     }
 }

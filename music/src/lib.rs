@@ -6,6 +6,8 @@
 //! - [`quantize`]: the 16th grid (4/4 only) with micro-timing offsets.
 //! - [`melody`], [`drums`], [`groove`]: model encodings and decodings; [`transpose`]: helpers to
 //!   bring melodies into the model range or a key; [`legato`]: trims played overlaps first.
+//! - [`preprocess`]: the one path from a clip to model tokens (spec `preprocessing`), shared in
+//!   meaning with the training code.
 //! - [`midi_import`], [`midi_export`]: .mid files; [`golden`]: the golden-vector file format.
 //! - [`error`]: [`MusicError`], the one error type.
 
@@ -20,6 +22,7 @@ pub mod legato;
 pub mod melody;
 pub mod midi_export;
 pub mod midi_import;
+pub mod preprocess;
 pub mod quantize;
 pub mod report;
 pub mod spec;
@@ -42,6 +45,9 @@ pub use melody::{
 };
 pub use midi_export::{export_midi, ExportOptions};
 pub use midi_import::{import_midi, import_midi_file, ImportOptions, MidiImport, TrackSelect};
+pub use preprocess::{
+    preprocess_drums, preprocess_melody, PrepReport, PreparedDrums, PreparedMelody, Window,
+};
 pub use quantize::{quantize, quantize_clip, step_of_tick, Quantized, QuantizedNote};
 pub use report::Dropped;
 pub use spec::Spec;

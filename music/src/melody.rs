@@ -6,7 +6,7 @@
 
 use crate::clip::{Clip, Note, TimeSignature};
 use crate::error::{MusicError, Result};
-use crate::quantize::{quantize, Quantized};
+use crate::quantize::{quantize, Quantized, QuantizedNote};
 use crate::report::Dropped;
 use crate::spec::{
     MELODY_DECODE_VELOCITY, MELODY_FIRST_NOTE_ON, MELODY_MAX_PITCH, MELODY_MIN_PITCH,
@@ -42,7 +42,31 @@ pub fn encode_melody_quantized(q: &Quantized) -> Result<MelodyTokens> {
             max: MELODY_MAX_PITCH,
         });
     }
-    let mut notes = q.notes.clone();
+    let (kept, polyphony) = skyline(&q.notes);
+    Ok(MelodyTokens {
+        tokens: skyline_tokens(&kept, q.steps),
+        dropped: Dropped {
+            polyphony,
+            past_end: q.dropped_past_end,
+            unmapped: 0,
+        },
+    })
+}
+
+/// A note the skyline kept: its onset step and its (possibly truncated) end step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SkylineNote {
+    pub pitch: u8,
+    pub step: u32,
+    pub end_step: u32,
+}
+
+/// The spec's skyline (`melody.polyphony`, `melody.polyphony_ties`): walk onset steps in order;
+/// the candidate of a step is its highest note (then the longest); it is kept unless the note
+/// kept last still sounds at that step with a higher pitch; a kept note truncates the previous
+/// one. Returns the kept notes in step order and how many notes were dropped.
+pub fn skyline(notes: &[QuantizedNote]) -> (Vec<SkylineNote>, usize) {
+    let mut notes = notes.to_vec();
     // Per step: highest pitch first, then the longest.
     notes.sort_by(|a, b| {
         a.step
@@ -50,9 +74,7 @@ pub fn encode_melody_quantized(q: &Quantized) -> Result<MelodyTokens> {
             .then(b.pitch.cmp(&a.pitch))
             .then(b.end_step.cmp(&a.end_step))
     });
-
-    // Skyline: (pitch, step, end_step) of kept notes.
-    let mut kept: Vec<(u8, u32, u32)> = Vec::new();
+    let mut kept: Vec<SkylineNote> = Vec::new();
     let mut polyphony = 0;
     let mut i = 0;
     while i < notes.len() {
@@ -65,34 +87,40 @@ pub fn encode_melody_quantized(q: &Quantized) -> Result<MelodyTokens> {
         polyphony += j - i - 1;
         i = j;
         match kept.last_mut() {
-            Some(last) if last.2 > step && last.0 > cand.pitch => polyphony += 1,
+            Some(last) if last.end_step > step && last.pitch > cand.pitch => polyphony += 1,
             last => {
                 if let Some(last) = last {
-                    last.2 = last.2.min(step);
+                    last.end_step = last.end_step.min(step);
                 }
-                kept.push((cand.pitch, step, cand.end_step));
+                kept.push(SkylineNote {
+                    pitch: cand.pitch,
+                    step,
+                    end_step: cand.end_step,
+                });
             }
         }
     }
+    (kept, polyphony)
+}
 
-    let mut tokens = vec![MELODY_NO_EVENT; q.steps as usize];
-    for &(pitch, step, end) in &kept {
-        // Always in range: checked above.
-        tokens[step as usize] = note_on_token(pitch).unwrap_or(MELODY_NO_EVENT);
-        if let Some(t) = tokens.get_mut(end as usize) {
+/// The tokens of a skyline (spec `melody.encode`): a note-on at each kept note's step, a
+/// note-off at its end step when that step is inside the `steps` and holds no note-on. Pitches
+/// outside 21..=108 give no note-on (encoders check the range first).
+pub fn skyline_tokens(kept: &[SkylineNote], steps: u32) -> Vec<u8> {
+    let mut tokens = vec![MELODY_NO_EVENT; steps as usize];
+    for n in kept {
+        if let Some(t) = tokens.get_mut(n.step as usize) {
+            *t = note_on_token(n.pitch).unwrap_or(MELODY_NO_EVENT);
+        }
+    }
+    for n in kept {
+        if let Some(t) = tokens.get_mut(n.end_step as usize) {
             if *t == MELODY_NO_EVENT {
                 *t = MELODY_NOTE_OFF;
             }
         }
     }
-    Ok(MelodyTokens {
-        tokens,
-        dropped: Dropped {
-            polyphony,
-            past_end: q.dropped_past_end,
-            unmapped: 0,
-        },
-    })
+    tokens
 }
 
 /// Checks model output ids (e.g. an argmax over 90 logits) and narrows them to tokens.

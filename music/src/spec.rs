@@ -47,6 +47,7 @@ pub struct Spec {
     pub drums: DrumSpec,
     pub groove: GrooveSpec,
     pub quantization: QuantizationSpec,
+    pub preprocessing: PreprocessingSpec,
     pub golden: GoldenSpec,
 }
 
@@ -92,6 +93,22 @@ pub struct TapSpec {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct QuantizationSpec {
     pub ticks_per_step: u32,
+}
+
+/// `preprocessing`: the ordered steps before each encoding (implemented in [`crate::preprocess`]).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct PreprocessingSpec {
+    pub melody: Vec<PrepStep>,
+    pub drums: Vec<PrepStep>,
+    pub groove: Vec<PrepStep>,
+}
+
+/// One preprocessing step: its name and its parameters (and descriptive text).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct PrepStep {
+    pub step: String,
+    #[serde(flatten)]
+    pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]

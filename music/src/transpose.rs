@@ -38,22 +38,43 @@ pub fn transpose_into_range(clip: &Clip, min: u8, max: u8) -> Result<RangeFit> {
     if max < min || max - min < 11 || max > 127 {
         return Err(MusicError::RangeTooNarrow { min, max });
     }
-    let outside = |shift: i32| {
-        clip.notes
-            .iter()
-            .filter(|n| !(min as i32..=max as i32).contains(&(n.pitch as i32 + shift)))
-            .count()
-    };
-    let best = (-10..=10)
-        .map(|k| k * 12)
-        .min_by_key(|&s| (outside(s), s.abs(), s))
-        .unwrap_or(0);
+    let best = best_octave_shift(clip.notes.iter().map(|n| n.pitch), min, max);
     let (out, folded) = shift_and_fold(clip, best, min, max);
     Ok(RangeFit {
         clip: out,
         semitones: best,
         folded,
     })
+}
+
+/// The octave shift (`k * 12`, `k` in -10..=10) that leaves the fewest of `pitches` outside
+/// `min..=max`; ties go to the smallest `|shift|`, then to the lower shift, so pitches already in
+/// range are not moved (spec `preprocessing.melody` `fit_range`).
+pub fn best_octave_shift(pitches: impl Iterator<Item = u8> + Clone, min: u8, max: u8) -> i32 {
+    let outside = |shift: i32| {
+        pitches
+            .clone()
+            .filter(|&p| !(min as i32..=max as i32).contains(&(p as i32 + shift)))
+            .count()
+    };
+    (-10..=10)
+        .map(|k| k * 12)
+        .min_by_key(|&s| (outside(s), s.abs(), s))
+        .unwrap_or(0)
+}
+
+/// `pitch + semitones` moved by whole octaves into `min..=max` (`max - min >= 11`); the flag says
+/// whether it had to be moved.
+pub fn fold_pitch(pitch: u8, semitones: i32, min: u8, max: u8) -> (u8, bool) {
+    let mut p = pitch as i32 + semitones;
+    let outside = p < min as i32 || p > max as i32;
+    while p < min as i32 {
+        p += 12;
+    }
+    while p > max as i32 {
+        p -= 12;
+    }
+    (p as u8, outside)
 }
 
 /// A key: tonic pitch class (0 = C) and mode.
@@ -128,6 +149,21 @@ pub fn interval_to_key(from: u8, to: u8) -> i32 {
 pub fn transpose_to_key(clip: &Clip, from: u8, to: u8) -> Result<(Clip, i32)> {
     let s = interval_to_key(from, to);
     Ok((transpose(clip, s)?, s))
+}
+
+/// Shifts every pitch by `semitones` and folds notes that land outside `min..=max` back in by
+/// whole octaves. Returns the clip and how many notes had to be folded. Needs `max - min >= 11`
+/// so every pitch class fits.
+pub fn shift_and_fold(clip: &Clip, semitones: i32, min: u8, max: u8) -> (Clip, usize) {
+    let mut out = clip.clone();
+    let mut folded = 0;
+    for n in &mut out.notes {
+        let (p, moved) = fold_pitch(n.pitch, semitones, min, max);
+        folded += moved as usize;
+        n.pitch = p;
+    }
+    out.sort();
+    (out, folded)
 }
 
 #[cfg(test)]
@@ -230,27 +266,4 @@ mod tests {
         );
         assert_eq!(estimate_key(&clip(&[])), None);
     }
-}
-
-/// Shifts every pitch by `semitones` and folds notes that land outside `min..=max` back in by
-/// whole octaves. Returns the clip and how many notes had to be folded. Needs `max - min >= 11`
-/// so every pitch class fits.
-pub fn shift_and_fold(clip: &Clip, semitones: i32, min: u8, max: u8) -> (Clip, usize) {
-    let mut out = clip.clone();
-    let mut folded = 0;
-    for n in &mut out.notes {
-        let mut p = n.pitch as i32 + semitones;
-        if p < min as i32 || p > max as i32 {
-            folded += 1;
-            while p < min as i32 {
-                p += 12;
-            }
-            while p > max as i32 {
-                p -= 12;
-            }
-        }
-        n.pitch = p as u8;
-    }
-    out.sort();
-    (out, folded)
 }

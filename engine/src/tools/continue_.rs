@@ -1,7 +1,7 @@
 //! Continue: prime the language model on input A, then sample `bars` more bars for all
 //! variations as one batch.
 
-use cadenza_music::{Clip, DrumMap, Note};
+use cadenza_music::{Clip, DrumMap, Note, Window};
 
 use crate::error::EngineError;
 use crate::job::{Job, Mode, Output};
@@ -24,16 +24,13 @@ pub(crate) fn run(
     let map = DrumMap::default();
     let (tokens, shift) = match job.mode {
         Mode::Melody => {
-            let shift = prepare::melody_shift(&[input]);
-            (
-                prepare::melody_tokens(input, shift, "the input", &mut warnings)?,
-                shift,
-            )
+            let p = prepare::melody_inputs(&[(input, "the input")], Window::Whole, &mut warnings)?;
+            (prepare::ids(&p[0].tokens), p[0].report.shift)
         }
-        Mode::Drums => (
-            prepare::drum_tokens(input, &map, "the input", &mut warnings)?,
-            0,
-        ),
+        Mode::Drums => {
+            let p = prepare::drum_input(input, &map, Window::Whole, "the input", &mut warnings)?;
+            (prepare::ids(&p.tokens), 0)
+        }
     };
     if job.mode == Mode::Drums && tokens.iter().all(|&t| t == 0) {
         return Err(EngineError::EmptyInput(

@@ -2,7 +2,7 @@
 //! does), walk the great circle between their latent means (slerp), decode every point as one
 //! batch.
 
-use cadenza_music::{Clip, DrumMap};
+use cadenza_music::{Clip, DrumMap, Window};
 
 use crate::error::EngineError;
 use crate::job::{Job, Mode, Output};
@@ -40,31 +40,47 @@ pub(crate) fn run(
             ));
         }
     }
-    let a = a.window(0, window_bars).map_err(crate::error::from_music)?;
-    let b = b.window(0, window_bars).map_err(crate::error::from_music)?;
-    for (clip, label) in [(&a, "input A"), (&b, "input B")] {
-        if clip.notes.is_empty() {
+    // Both inputs through the one preprocessing path, cut to the model's window (spec
+    // `preprocessing`); melodies share one octave shift.
+    let window = Window::Bars {
+        start: 0,
+        bars: window_bars,
+    };
+    let map = DrumMap::default();
+    let (ta, tb, counts, shift) = match job.mode {
+        Mode::Melody => {
+            let p =
+                prepare::melody_inputs(&[(a, "input A"), (b, "input B")], window, &mut warnings)?;
+            let counts = [
+                p[0].stages.window.notes.len(),
+                p[1].stages.window.notes.len(),
+            ];
+            (
+                prepare::ids(&p[0].tokens),
+                prepare::ids(&p[1].tokens),
+                counts,
+                p[0].report.shift,
+            )
+        }
+        Mode::Drums => {
+            let pa = prepare::drum_input(a, &map, window, "input A", &mut warnings)?;
+            let pb = prepare::drum_input(b, &map, window, "input B", &mut warnings)?;
+            let counts = [pa.stages.window.notes.len(), pb.stages.window.notes.len()];
+            (
+                prepare::ids(&pa.tokens),
+                prepare::ids(&pb.tokens),
+                counts,
+                0,
+            )
+        }
+    };
+    for (count, label) in counts.into_iter().zip(["input A", "input B"]) {
+        if count == 0 {
             return Err(EngineError::EmptyInput(format!(
                 "{label} has no notes in its first {window_bars} bars"
             )));
         }
     }
-    let map = DrumMap::default();
-    let (ta, tb, shift) = match job.mode {
-        Mode::Melody => {
-            let shift = prepare::melody_shift(&[&a, &b]);
-            (
-                prepare::melody_tokens(&a, shift, "input A", &mut warnings)?,
-                prepare::melody_tokens(&b, shift, "input B", &mut warnings)?,
-                shift,
-            )
-        }
-        Mode::Drums => (
-            prepare::drum_tokens(&a, &map, "input A", &mut warnings)?,
-            prepare::drum_tokens(&b, &map, "input B", &mut warnings)?,
-            0,
-        ),
-    };
     let mut both = ta;
     both.extend_from_slice(&tb);
     let mu = vae.encode(&both, 2)?;

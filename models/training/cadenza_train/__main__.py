@@ -6,6 +6,7 @@
   python -m cadenza_train manifest         # rebuild models/manifest.json from runs/*.entry.json
   python -m cadenza_train all --smoke      # tiny end-to-end run in a temp dir (never touches models/)
   python -m cadenza_train diagnose NAME    # a trained VAE's amortization gap on held-out windows (runs/NAME/best.pt)
+  python -m cadenza_train compare-prep     # shipped ONNX models on validation data preprocessed the old and the new way
 Add --fresh to delete a model's checkpoints first (otherwise training resumes from runs/NAME/ckpt.pt).
 """
 import argparse
@@ -20,11 +21,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="cadenza_train")
-    ap.add_argument("cmd", choices=["all", "train", "prep", "manifest", "diagnose"])
+    ap.add_argument("cmd", choices=["all", "train", "prep", "manifest", "diagnose", "compare-prep"])
     ap.add_argument("names", nargs="*")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--out", default=None, help="smoke: output folder (default: a new temp dir)")
+    ap.add_argument("--data", default=None, help="compare-prep: the data folder (default: data/)")
     a = ap.parse_args(argv)
     import torch
 
@@ -59,6 +61,14 @@ def main(argv=None):
         return 0
     if a.cmd == "diagnose":
         return diagnose_vaes(a.names, log)
+    if a.cmd == "compare-prep":
+        import json
+        import pathlib
+        from . import prep_compare
+        from .paths import DATA_DIR, MODELS_DIR
+        res = prep_compare.compare(pathlib.Path(a.data) if a.data else DATA_DIR, MODELS_DIR, log)
+        print(json.dumps(res, indent=1))
+        return 0
     names = MODEL_NAMES if a.cmd == "all" else a.names
     bad = [n for n in names if n not in MODEL_NAMES]
     if not names or bad:

@@ -1,8 +1,10 @@
 """Data preparation: read the raw data sets, keep 4/4, encode per spec, split by song/performance.
 
-Output (data/<name>.npz via prep_all):
-  melody.npz : per song token arrays (whole song), split ('train'|'valid'), source
-  drums.npz  : per GMD performance drum tokens + groove floats + tap floats, split
+Output (data/<name>.npz via prep):
+  melody_notes.npz : per song (segment) the notes as read, before any preprocessing, its bars, split
+                     ('train'|'valid'); tokens are made from them by preprocess.py (whole songs for the LM,
+                     every 4-bar window for the VAE), as the engine makes them from a user's clip
+  drums.npz        : per GMD performance drum tokens (preprocess.py) + groove floats + tap floats, split
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import mido
 import numpy as np
 
 from . import encoding as enc
+from . import preprocess as P
 from .paths import DATA_DIR, DATASETS
 
 LICENSES = {
@@ -111,15 +114,37 @@ def bars_for(notes, spec) -> int:
 
 # ----------------------------------------------------------------------------- melody sources
 
-def _melody_tokens(notes, spec):
+def _melody_song(notes, spec):
+    """A song (segment) as training keeps it: its notes from the first bar on, unprocessed, and its bars; None when
+    it has fewer than 8 notes. Preprocessing (legato, range, top line) happens per window, see melody_windows."""
     notes = [n for n in notes if n[2] >= 0]
     if len(notes) < 8:
         return None
-    notes = enc.transpose_into_range(notes, spec)
-    if min(n[0] for n in notes) < spec.min_pitch or max(n[0] for n in notes) > spec.max_pitch:
-        return None
-    toks, _ = enc.encode_melody(notes, bars_for(notes, spec), spec)
-    return np.asarray(toks, dtype=np.int16)
+    return np.asarray(notes, dtype=np.int32).reshape(-1, 5), bars_for(notes, spec)
+
+
+def melody_grid(notes, bars: int, spec):
+    """The whole-song steps of preprocessing.melody before the window: trim_legato, quantize."""
+    return P.melody_clip_grid(np.asarray(notes).tolist(), int(bars), spec)[1]
+
+
+def melody_song_tokens(grid, spec):
+    """The whole song through preprocessing.melody (window = the whole song): what the melody LM learns from, as
+    Continue encodes a whole input clip."""
+    return np.asarray(P.melody_from_grids([grid], [None], spec=spec)[0].tokens, dtype=np.int64)
+
+
+def melody_windows(grid, bars: int, hop_bars: int, min_events: int, spec):
+    """Windows of `bars` bars every `hop_bars` bars that lie inside the song, each through preprocessing.melody
+    (window -> fit_range -> skyline -> tokens), as Interpolate encodes its inputs; windows with fewer than
+    `min_events` note-ons are skipped. -> list of int64 token arrays."""
+    total = grid.steps // spec.steps_per_bar
+    out = []
+    for k in range(0, total - bars + 1, hop_bars):
+        toks = P.melody_from_grids([grid], [(k, bars)], spec=spec)[0].tokens
+        if sum(1 for t in toks if t >= spec.first_note_on) >= min_events:
+            out.append(np.asarray(toks, dtype=np.int64))
+    return out
 
 
 def pop909_songs(spec, limit=None, work_dir: Path = DATA_DIR):
@@ -162,9 +187,9 @@ def pop909_songs(spec, limit=None, work_dir: Path = DATA_DIR):
             end = nb * 4 * 480
             seg = [[p, v, s - shift, e - shift, c] for p, v, s, e, c in notes]
             seg = [n for n in seg if 0 <= enc.step_of_tick(n[2], spec) < nb * spec.steps_per_bar]
-            toks = _melody_tokens(seg, spec)
-            if toks is not None:
-                out.append((f"pop909/{sid}#{k}", toks))
+            song = _melody_song(seg, spec)
+            if song is not None:
+                out.append((f"pop909/{sid}#{k}", *song))
     return out
 
 
@@ -230,9 +255,9 @@ def folk_tunes(spec, limit=None, work_dir=None):
                     notes = _m21_stream_notes(s)
                 except Exception:
                     continue
-                toks = _melody_tokens(notes, spec)
-                if toks is not None:
-                    out.append((f"folk/{d}/{Path(f).stem}/{i}", toks))
+                song = _melody_song(notes, spec)
+                if song is not None:
+                    out.append((f"folk/{d}/{Path(f).stem}/{i}", *song))
     return out
 
 
@@ -260,10 +285,10 @@ def openewld_songs(spec, limit=None, work_dir: Path = DATA_DIR):
             notes = _m21_stream_notes(s)
         except Exception:
             continue
-        toks = _melody_tokens(notes, spec)
-        if toks is not None:
+        song = _melody_song(notes, spec)
+        if song is not None:
             key = "openewld/" + str(Path(f).relative_to(dst / "dataset").parent)
-            out.append((key, toks))
+            out.append((key, *song))
     return out
 
 
@@ -287,7 +312,7 @@ def gmd_performances(spec, limit=None):
         if not notes:
             continue
         bars = bars_for(notes, spec)
-        toks, _ = enc.encode_drums(notes, bars, spec)
+        toks = P.preprocess_drums(notes, bars, spec=spec).tokens
         groove, _ = enc.encode_groove(notes, bars, spec)
         tap, _ = enc.encode_tap(notes, bars, spec)
         out.append({
@@ -303,18 +328,21 @@ def gmd_performances(spec, limit=None):
 # ----------------------------------------------------------------------------- storage
 
 def save_melody(items, path: Path):
-    keys = [k for k, _ in items]
-    lens = np.array([len(t) for _, t in items], np.int64)
-    cat = np.concatenate([t for _, t in items]) if items else np.zeros(0, np.int16)
+    """items: (key, notes [N,5] int32, bars)."""
+    keys = [k for k, _, _ in items]
+    counts = np.array([len(n) for _, n, _ in items], np.int64)
+    notes = np.concatenate([n for _, n, _ in items]) if items else np.zeros((0, 5), np.int32)
     split = np.array(["valid" if is_valid_key(k) else "train" for k in keys])
-    np.savez_compressed(path, keys=np.array(keys), lens=lens, tokens=cat, split=split)
+    np.savez_compressed(path, keys=np.array(keys), counts=counts, notes=notes.astype(np.int32),
+                        bars=np.array([b for _, _, b in items], np.int64), split=split)
 
 
 def load_melody(path: Path):
+    """-> keys, songs [(notes [N,5] int32, bars)], split."""
     d = dict(np.load(path))
-    offs = np.concatenate([[0], np.cumsum(d["lens"])])
-    seqs = [d["tokens"][offs[i]:offs[i + 1]].astype(np.int64) for i in range(len(d["lens"]))]
-    return list(d["keys"]), seqs, list(d["split"])
+    offs = np.concatenate([[0], np.cumsum(d["counts"])])
+    songs = [(d["notes"][offs[i]:offs[i + 1]], int(d["bars"][i])) for i in range(len(d["counts"]))]
+    return list(d["keys"]), songs, list(d["split"])
 
 
 def save_drums(perfs, path: Path):
@@ -344,7 +372,7 @@ def load_drums(path: Path):
 
 
 def prep(data_dir: Path, smoke: bool = False, log=print, sources=None):
-    """Prepare melody.npz and drums.npz in data_dir (cached: existing files are kept)."""
+    """Prepare melody_notes.npz and drums.npz in data_dir (cached: existing files are kept)."""
     spec = enc.load_spec()
     data_dir.mkdir(parents=True, exist_ok=True)
     lim = 12 if smoke else None
@@ -359,16 +387,16 @@ def prep(data_dir: Path, smoke: bool = False, log=print, sources=None):
                 p["split"] = "valid" if i % 4 == 0 else "train"
         save_drums(perfs, dpath)
         log(f"drums: {len(perfs)} performances in {time.time()-t:.0f}s")
-    mpath = data_dir / "melody.npz"
+    mpath = data_dir / "melody_notes.npz"
     if not mpath.exists():
         items = []
         srcs = sources or (["pop909"] if smoke else ["pop909", "openewld", "music21_folk"])
         for src in srcs:
             t = time.time()
-            cache = data_dir / f"melody_{src}.npz"
+            cache = data_dir / f"melody_notes_{src}.npz"
             if cache.exists() and not smoke:
-                keys, seqs, _ = load_melody(cache)
-                part = list(zip(keys, [s.astype(np.int16) for s in seqs]))
+                keys, songs, _ = load_melody(cache)
+                part = [(k, n, b) for k, (n, b) in zip(keys, songs)]
             else:
                 fn = {"pop909": pop909_songs, "openewld": openewld_songs, "music21_folk": folk_tunes}[src]
                 part = fn(spec, limit=lim, work_dir=data_dir)

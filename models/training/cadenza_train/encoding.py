@@ -174,24 +174,6 @@ def _quantize(notes, steps: int, spec: Spec):
 
 # ----------------------------------------------------------------------------- melody
 
-def transpose_into_range(notes, spec: Spec | None = None):
-    """Shift by whole octaves so every pitch fits min_pitch..=max_pitch (where possible)."""
-    spec = spec or load_spec()
-    notes = [list(n) for n in notes]
-    if not notes:
-        return notes
-    lo = min(n[0] for n in notes)
-    hi = max(n[0] for n in notes)
-    shift = 0
-    while lo + shift < spec.min_pitch:
-        shift += 12
-    while hi + shift > spec.max_pitch:
-        shift -= 12
-    for n in notes:
-        n[0] += shift
-    return notes
-
-
 def melody_skyline(notes, steps: int, spec: Spec | None = None):
     """Returns (kept notes as [onset_step, end_step, pitch], dropped count)."""
     spec = spec or load_spec()
@@ -199,10 +181,18 @@ def melody_skyline(notes, steps: int, spec: Spec | None = None):
     for s, e, p, v, t in q:
         if p < spec.min_pitch or p > spec.max_pitch:
             raise EncodingError(f"pitch {p} outside {spec.min_pitch}..={spec.max_pitch}")
+    kept, poly = skyline_quantized([(s, e, p) for s, e, p, v, t in q])
+    return kept, dropped + poly
+
+
+def skyline_quantized(q):
+    """The spec's skyline over quantized notes (onset_step, end_step, pitch, ...).
+    Returns (kept notes as [onset_step, end_step, pitch] in step order, dropped count)."""
     by_onset = {}
-    for s, e, p, v, t in q:
-        by_onset.setdefault(s, []).append((p, e))
+    for n in q:
+        by_onset.setdefault(n[0], []).append((n[2], n[1]))
     kept = []
+    dropped = 0
     for s in sorted(by_onset):
         cands = sorted(by_onset[s], key=lambda x: (-x[0], -x[1]))  # highest pitch, then the longest
         p, e = cands[0]
@@ -218,18 +208,25 @@ def melody_skyline(notes, steps: int, spec: Spec | None = None):
     return kept, dropped
 
 
-def encode_melody(notes, bars: int, spec: Spec | None = None):
-    """-> (tokens list[int] of length bars*steps_per_bar, dropped)."""
+def skyline_tokens(kept, steps: int, spec: Spec | None = None):
+    """melody.encode: a note-on at each kept [onset_step, end_step, pitch], a note-off at its end step
+    when that step is inside and holds no note-on."""
     spec = spec or load_spec()
-    steps = _clip_steps(bars, spec)
-    kept, dropped = melody_skyline(notes, steps, spec)
     toks = [spec.no_event] * steps
     for s, e, p in kept:
         toks[s] = p - spec.min_pitch + spec.first_note_on
     for s, e, p in kept:
         if e < steps and toks[e] == spec.no_event:
             toks[e] = spec.note_off
-    return toks, dropped
+    return toks
+
+
+def encode_melody(notes, bars: int, spec: Spec | None = None):
+    """-> (tokens list[int] of length bars*steps_per_bar, dropped)."""
+    spec = spec or load_spec()
+    steps = _clip_steps(bars, spec)
+    kept, dropped = melody_skyline(notes, steps, spec)
+    return skyline_tokens(kept, steps, spec), dropped
 
 
 def decode_melody(tokens, spec: Spec | None = None):

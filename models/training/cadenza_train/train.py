@@ -39,14 +39,34 @@ def accented_tokens(groove: np.ndarray, min_velocity: int) -> np.ndarray:
     return (hits.astype(np.int64) << np.arange(hits.shape[1])).sum(1)
 
 
+_MELODY_CACHE = {}
+
+
+def melody_songs(data_dir: Path):
+    """The melody songs of data_dir/melody_notes.npz through the whole-song steps of preprocessing.melody (trim_legato,
+    quantize: `grids`) and their whole-song tokens (`tokens`, what the LM learns from). Cached per process."""
+    path = Path(data_dir) / "melody_notes.npz"
+    key = (str(path.resolve()), path.stat().st_mtime_ns)
+    if key not in _MELODY_CACHE:
+        spec = enc.load_spec()
+        keys, songs, split = D.load_melody(path)
+        grids = [D.melody_grid(n, b, spec) for n, b in songs]
+        _MELODY_CACHE.clear()
+        _MELODY_CACHE[key] = {"keys": keys, "split": split, "grids": grids,
+                              "tokens": [D.melody_song_tokens(g, spec) for g in grids]}
+    return _MELODY_CACHE[key]
+
+
 def load_domain(data_dir: Path, domain: str, min_velocity: int = 0):
     """-> dict(train=[seq...], valid=[seq...]) of token arrays, or GMD performance dicts for groove.
     Drums: with min_velocity > 0, tokens come from the hits at least that loud."""
     if domain == "melody":
-        keys, seqs, split = D.load_melody(data_dir / "melody.npz")
-        return {"train": [s for s, sp in zip(seqs, split) if sp == "train"],
-                "valid": [s for s, sp in zip(seqs, split) if sp == "valid"],
-                "keys": keys}
+        m = melody_songs(data_dir)
+        return {"train": [t for t, sp in zip(m["tokens"], m["split"]) if sp == "train"],
+                "valid": [t for t, sp in zip(m["tokens"], m["split"]) if sp == "valid"],
+                "train_grids": [g for g, sp in zip(m["grids"], m["split"]) if sp == "train"],
+                "valid_grids": [g for g, sp in zip(m["grids"], m["split"]) if sp == "valid"],
+                "keys": m["keys"]}
     perfs = D.load_drums(data_dir / "drums.npz")
     if domain == "drums":
         def toks(p):
@@ -315,9 +335,28 @@ def vae_windows(cfg, data_dir, spec, smoke=False):
     T = cfg["bars"] * spec.steps_per_bar
     hop = spec.steps_per_bar
     min_ev = 2 if smoke else (6 if cfg["domain"] == "melody" else 12)
+    if cfg["domain"] == "melody":
+        # every window through preprocessing.melody on its own, as the engine encodes an input
+        tr, origin = melody_window_array(dd["train_grids"], cfg["bars"], 1, min_ev, spec)
+        va, _ = melody_window_array(dd["valid_grids"], cfg["bars"], 2, min_ev, spec)
+        return tr, va, (origin, dd["train"])
+    # drums: a step's token depends only on its own onsets, so cutting the whole performance's tokens on bar lines
+    # gives exactly preprocessing.drums' windows
     tr, origin = windows(dd["train"], T, hop, min_ev, cfg["domain"], spec, origins=True)
     va = windows(dd["valid"], T, hop * 2, min_ev, cfg["domain"], spec)
     return tr, va, (origin, dd["train"])
+
+
+def melody_window_array(grids, bars: int, hop_bars: int, min_events: int, spec):
+    """-> ([n, bars*16] int64 windows, index of each window's song)."""
+    out, org = [], []
+    for i, g in enumerate(grids):
+        w = D.melody_windows(g, bars, hop_bars, min_events, spec)
+        out.extend(w)
+        org.extend([i] * len(w))
+    T = bars * spec.steps_per_bar
+    arr = np.stack(out) if out else np.zeros((0, T), np.int64)
+    return arr, np.array(org, np.int64)
 
 
 def train_vae(name, cfg, data_dir, run_dir, log=print, smoke=False):
