@@ -6,11 +6,16 @@
 //! - `cargo xtask validate`: clap-validator (validate + a 60 s fuzz) and Steinberg's VST3
 //!   validator on the built bundles (see [`validate`]).
 //! - `cargo xtask test`: the full test run (what `.ci/run` calls).
+//! - `cargo xtask bundle cadenza --release --target x86_64-pc-windows-gnu`: the Windows bundles
+//!   and CLI in `target/windows/bundled/`, cross-built (see [`windows`], [`cross`]).
+//! - `cargo xtask check-macos`: `cargo check` of the shipped crates for both Apple targets.
 
+mod cross;
 mod ort;
 mod resources;
 mod test;
 mod validate;
+mod windows;
 
 use anyhow::Result;
 
@@ -20,6 +25,11 @@ fn main() -> Result<()> {
     let rest: Vec<String> = args.collect();
     nice_plug_xtask::chdir_workspace_root()?;
     match command.as_str() {
+        "bundle" if windows::wants_windows(&rest) => windows::bundle(&rest).map(drop),
+        "bundle" if windows::target_of(&rest).is_some_and(|t| t.contains("apple")) && !cfg!(target_os = "macos") => {
+            anyhow::bail!("macOS bundles are built on a Mac (no macOS SDK here); `cargo xtask check-macos` checks the code")
+        }
+        "check-macos" => cross::check_macos(&rest),
         "bundle" => {
             let release = rest.iter().any(|a| a == "--release");
             // No workspace binary is named `cadenza` (the CLI is `cadenza-cli`), so nice-plug's
