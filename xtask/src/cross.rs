@@ -119,7 +119,6 @@ pub fn prepare(target: &str, linker: Option<(&str, &str)>) -> Result<Toolchain> 
     }
     envs.push(("LD_LIBRARY_PATH".into(), library_path));
     Ok(Toolchain {
-        target: target.into(),
         cargo,
         envs,
         args,
