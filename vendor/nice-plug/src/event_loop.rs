@@ -49,6 +49,19 @@ where
     #[allow(unused)]
     fn new_and_spawn(executor: Weak<E>) -> Self;
 
+    /// Cadenza patch: like [`Self::new_and_spawn()`], but when the operating system refuses what
+    /// the event loop needs (on Windows, the hidden message window: under Wine without a display
+    /// `CreateWindowExA` fails) this is an error the wrapper reports by failing to create the
+    /// instance. `new_and_spawn()` panicked there, and a panic cannot unwind out of a plugin entry
+    /// point, so the whole host process aborted.
+    #[allow(unused)]
+    fn try_new_and_spawn(executor: Weak<E>) -> Result<Self, String>
+    where
+        Self: Sized,
+    {
+        Ok(Self::new_and_spawn(executor))
+    }
+
     /// Either post the function to the task queue so it can be delegated to the main thread, or
     /// execute the task directly if this is the main thread. This function needs to be callable at
     /// any time without blocking.

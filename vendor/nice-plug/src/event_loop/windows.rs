@@ -71,27 +71,43 @@ where
     E: MainThreadExecutor<T> + 'static,
 {
     fn new_and_spawn(executor: Weak<E>) -> Self {
+        match Self::try_new_and_spawn(executor) {
+            Ok(event_loop) => event_loop,
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    // Cadenza patch: every Win32 failure here is an error (was: `assert!`, `expect()` and
+    // `unwrap()`, which aborted the host process, e.g. under Wine with no display, where
+    // `CreateWindowExA` fails). See `EventLoop::try_new_and_spawn()`.
+    fn try_new_and_spawn(executor: Weak<E>) -> Result<Self, String> {
         let (tasks_sender, tasks_receiver) = channel::bounded(super::TASK_QUEUE_CAPACITY);
 
         // Window classes need to have unique names or else multiple plugins loaded into the same
         // process will end up calling the other plugin's callbacks
         let mut ticks = 0i64;
-        assert!(unsafe { QueryPerformanceCounter(&mut ticks).is_ok() });
+        unsafe { QueryPerformanceCounter(&mut ticks) }
+            .map_err(|e| format!("QueryPerformanceCounter failed: {e}"))?;
         let class_name = CString::new(format!("nice-event-loop-{ticks}"))
             .expect("Where did these null bytes come from?");
         let class_name_ptr = PCSTR(class_name.as_bytes_with_nul().as_ptr());
 
+        let instance = unsafe { GetModuleHandleA(PCSTR(ptr::null())) }
+            .map_err(|e| format!("could not get the current module's handle: {e}"))?;
         let class = WNDCLASSEXA {
             cbSize: mem::size_of::<WNDCLASSEXA>() as u32,
             lpfnWndProc: Some(window_proc),
 
-            hInstance: unsafe { GetModuleHandleA(PCSTR(ptr::null())) }
-                .expect("Could not get the current module's handle")
-                .into(),
+            hInstance: instance.into(),
             lpszClassName: class_name_ptr,
             ..Default::default()
         };
-        assert_ne!(unsafe { RegisterClassExA(&class) }, 0);
+        if unsafe { RegisterClassExA(&class) } == 0 {
+            return Err(format!(
+                "could not register the event loop's window class: {}",
+                windows::core::Error::from_thread()
+            ));
+        }
 
         // This will be called by the hidden event loop when it gets woken up to process events. We
         // can't pass the tasks queue and the executor to it directly, so this is a simple type
@@ -112,6 +128,10 @@ where
                 }
             })
         };
+        // NOTE: We're boxing a box here. As mentioned in [PollCallback], we can't directly
+        //       pass around fat pointers, so we need a normal pointer to a fat pointer to
+        //       be able to call this and deallocate it later
+        let callback_ptr = Box::into_raw(Box::new(callback));
 
         let window = unsafe {
             CreateWindowExA(
@@ -126,22 +146,33 @@ where
                 None,
                 None,
                 None,
-                // NOTE: We're boxing a box here. As mentioned in [PollCallback], we can't directly
-                //       pass around fat pointers, so we need a normal pointer to a fat pointer to
-                //       be able to call this and deallocate it later
-                Some(Box::into_raw(Box::new(callback)) as *const c_void),
+                Some(callback_ptr as *const c_void),
             )
-        }
-        .unwrap();
+        };
+        let window = match window {
+            Ok(window) => window,
+            Err(e) => {
+                // The window never saw WM_CREATE/WM_DESTROY, so the callback is still ours.
+                drop(unsafe { Box::from_raw(callback_ptr) });
+                unsafe {
+                    let _ = UnregisterClassA(class_name_ptr, None);
+                }
+                // Wine without a display fails with no error code at all.
+                let reason = if e.code().is_ok() { "no reason given".to_string() } else { e.to_string() };
+                return Err(format!(
+                    "could not create the plugin's hidden message window (is there a display?): {reason}"
+                ));
+            }
+        };
 
-        Self {
+        Ok(Self {
             executor: executor.clone(),
             main_thread_id: thread::current().id(),
             message_window: HwndWrapper(window),
             message_window_class_name: class_name,
             tasks_sender,
             background_thread: BackgroundThread::get_or_create(executor),
-        }
+        })
     }
 
     fn schedule_gui(&self, task: T) -> bool {
@@ -207,14 +238,15 @@ unsafe extern "system" fn window_proc(
     unsafe {
         match message {
             WM_CREATE => {
+                // Cadenza patch: no `assert!` in a window procedure (a panic there aborts the
+                // host); a missing pointer only means no callback is stored.
                 let create_params = lparam.0 as *const CREATESTRUCTA;
-                assert!(!create_params.is_null());
+                if !create_params.is_null() {
+                    let poll_callback = (*create_params).lpCreateParams as *mut PollCallback;
 
-                let poll_callback = (*create_params).lpCreateParams as *mut PollCallback;
-                assert!(!poll_callback.is_null());
-
-                // Store this for later use
-                SetWindowLongPtrA(handle, GWLP_USERDATA, poll_callback as isize);
+                    // Store this for later use
+                    SetWindowLongPtrA(handle, GWLP_USERDATA, poll_callback as isize);
+                }
             }
             NOTIFY_MESSAGE_ID => {
                 let callback = GetWindowLongPtrA(handle, GWLP_USERDATA) as *mut PollCallback;
@@ -231,8 +263,11 @@ unsafe extern "system" fn window_proc(
             }
             WM_DESTROY => {
                 // Make sure to deallocate the polling callback we stored earlier
-                let _the_bodies_hit_the_floor =
-                    Box::from_raw(GetWindowLongPtrA(handle, GWLP_USERDATA) as *mut PollCallback);
+                // Cadenza patch: only if there is one (`Box::from_raw(null)` is undefined).
+                let callback = GetWindowLongPtrA(handle, GWLP_USERDATA) as *mut PollCallback;
+                if !callback.is_null() {
+                    let _the_bodies_hit_the_floor = Box::from_raw(callback);
+                }
                 SetWindowLongPtrA(handle, GWLP_USERDATA, 0);
             }
             _ => (),

@@ -141,10 +141,18 @@ macro_rules! nice_export_clap {
                 $({
                     let descriptor = &descriptors[descriptor_idx];
                     if plugin_id_cstr == descriptor.clap_id() {
+                        // Cadenza patch: a panic while creating the instance is logged and
+                        // answered with a null plugin (a failure the host reports); it must not
+                        // leave this `extern "C"` function, which aborts the host process.
+                        let created = ::std::panic::catch_unwind(|| unsafe { Wrapper::<$plugin_ty>::new(host) });
+                        let Ok(wrapper) = created else {
+                            $crate::nice_error!("Could not create the plugin instance: it panicked");
+                            return ::std::ptr::null();
+                        };
                         // Arc does not have a convenient leak function like Box, so this gets a bit awkward
                         // This pointer gets turned into an Arc and its reference count decremented in
                         // [Wrapper::destroy()]
-                        return unsafe {(*Arc::into_raw(Wrapper::<$plugin_ty>::new(host)))
+                        return unsafe {(*Arc::into_raw(wrapper))
                             .clap_plugin
                             .as_ptr()};
                     }

@@ -76,7 +76,8 @@ macro_rules! nice_export_vst3 {
 
             // `vst3` is imported from the VST3 wrapper module
             use $crate::wrapper::vst3::{PluginInfo, Wrapper};
-            use $crate::wrapper::vst3::vst3::Steinberg::{kInvalidArgument, kResultOk, tresult, int32, FIDString, TUID};
+            // Cadenza patch: kResultFalse, for a failed createInstance.
+            use $crate::wrapper::vst3::vst3::Steinberg::{kInvalidArgument, kResultFalse, kResultOk, tresult, int32, FIDString, TUID};
             use $crate::wrapper::vst3::vst3::Steinberg::{
                 PFactoryInfo_::FactoryFlags_, IPluginFactory, IPluginFactory2, IPluginFactory3, FUnknown,
                 PClassInfo, PClassInfo2, PClassInfoW, PFactoryInfo, IPluginFactoryTrait, IPluginFactory2Trait, IPluginFactory3Trait,
@@ -165,7 +166,24 @@ macro_rules! nice_export_vst3 {
                         $({
                             let plugin_info = &self.plugin_infos[plugin_idx];
                             if cid == plugin_info.cid {
-                                let wrapper = ComWrapper::new(Wrapper::<$plugin_ty>::new());
+                                // Cadenza patch: a failure to create the instance (an error from
+                                // `Wrapper::try_new()`, or a panic in the plugin's constructor) is
+                                // logged and answered with `kResultFalse` and a null object. A
+                                // panic must not leave this `extern "system"` function: that
+                                // aborts the host process.
+                                *obj = ::std::ptr::null_mut();
+                                let created = ::std::panic::catch_unwind(|| Wrapper::<$plugin_ty>::try_new());
+                                let wrapper = match created {
+                                    Ok(Ok(wrapper)) => ComWrapper::new(wrapper),
+                                    Ok(Err(message)) => {
+                                        $crate::nice_error!("Could not create the plugin instance: {}", message);
+                                        return kResultFalse;
+                                    }
+                                    Err(_) => {
+                                        $crate::nice_error!("Could not create the plugin instance: it panicked");
+                                        return kResultFalse;
+                                    }
+                                };
                                 let unknown = wrapper.as_com_ref::<FUnknown>().unwrap();
                                 let ptr = unknown.as_ptr();
                                 return ((*(*ptr).vtbl).queryInterface)(ptr, iid as *const TUID, obj);

@@ -241,8 +241,10 @@ impl<P: Plugin> ProcessEvent<P> {
 }
 
 impl<P: Vst3Plugin> WrapperInner<P> {
+    /// Cadenza patch: fallible (was `new() -> Arc<Self>`): an event loop the OS refuses is an
+    /// error the factory reports (see `EventLoop::try_new_and_spawn()`), not a panic.
     #[allow(unused_unsafe)]
-    pub fn new() -> Arc<Self> {
+    pub fn try_new() -> Result<Arc<Self>, String> {
         let mut plugin = P::default();
         let task_executor = Mutex::new(plugin.task_executor());
 
@@ -399,8 +401,9 @@ impl<P: Vst3Plugin> WrapperInner<P> {
         // FIXME: Right now this is safe, but if we are going to have a singleton main thread queue
         //        serving multiple plugin instances, Arc can't be used because its reference count
         //        is separate from the internal COM-style reference count.
+        // Cadenza patch: `try_new_and_spawn()`, see above.
         *wrapper.event_loop.borrow_mut() =
-            Some(OsEventLoop::new_and_spawn(Arc::downgrade(&wrapper)));
+            Some(OsEventLoop::try_new_and_spawn(Arc::downgrade(&wrapper))?);
 
         // The editor also needs to be initialized later so the Async executor can work.
 
@@ -445,7 +448,7 @@ impl<P: Vst3Plugin> WrapperInner<P> {
                 .map(|editor| Arc::new(Mutex::new(editor)));
         }
 
-        wrapper
+        Ok(wrapper)
     }
 
     #[cfg(feature = "editor")]

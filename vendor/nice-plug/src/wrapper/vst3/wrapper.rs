@@ -87,9 +87,15 @@ impl<P: Vst3Plugin> Class for Wrapper<P> {
 
 impl<P: Vst3Plugin> Wrapper<P> {
     pub fn new() -> Self {
-        Self {
-            inner: WrapperInner::new(),
-        }
+        Self::try_new().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Cadenza patch: what the factory calls; an instance the OS does not let us set up is an
+    /// error, not a panic (which aborts the host).
+    pub fn try_new() -> Result<Self, String> {
+        Ok(Self {
+            inner: WrapperInner::try_new()?,
+        })
     }
 }
 
