@@ -7,6 +7,9 @@
   python -m cadenza_train all --smoke      # tiny end-to-end run in a temp dir (never touches models/)
   python -m cadenza_train diagnose NAME    # a trained VAE's amortization gap on held-out windows (runs/NAME/best.pt)
   python -m cadenza_train compare-prep     # shipped ONNX models on validation data preprocessed the old and the new way
+  python -m cadenza_train splits           # the test split, de-duplication and the extra drum sets (data/)
+  python -m cadenza_train fit NAME         # train an experiment (configs.EXPERIMENTS, e.g. drum_vae_v2) into runs/NAME only
+  python -m cadenza_train evaluate         # honest test metrics + sample statistics of the Rust CLI's outputs
 Add --fresh to delete a model's checkpoints first (otherwise training resumes from runs/NAME/ckpt.pt).
 """
 import argparse
@@ -20,8 +23,16 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "evaluate":  # its own options (--models, --cli, --quality, --no-samples, --out)
+        from . import honest
+
+        def log_(msg):
+            print(time.strftime("%H:%M:%S"), msg, flush=True)
+        return honest.main(argv[1:], log_)
     ap = argparse.ArgumentParser(prog="cadenza_train")
-    ap.add_argument("cmd", choices=["all", "train", "prep", "manifest", "diagnose", "compare-prep"])
+    ap.add_argument("cmd", choices=["all", "train", "prep", "manifest", "diagnose", "compare-prep", "splits", "fit",
+                                        "evaluate"])
     ap.add_argument("names", nargs="*")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--fresh", action="store_true")
@@ -59,6 +70,15 @@ def main(argv=None):
         pipeline.write_manifest(ctx, entries)
         log(f"manifest: {sorted(entries)}")
         return 0
+    if a.cmd == "splits":
+        from . import splits
+        from .paths import DATA_DIR
+        from . import data
+        data.prep(DATA_DIR, log=log)
+        splits.prep(DATA_DIR, log=log)
+        return 0
+    if a.cmd == "fit":
+        return fit(a.names, log)
     if a.cmd == "diagnose":
         return diagnose_vaes(a.names, log)
     if a.cmd == "compare-prep":
@@ -77,6 +97,27 @@ def main(argv=None):
         for n in names:
             shutil.rmtree(RUNS_DIR / n, ignore_errors=True)
     pipeline.run(names, smoke=a.smoke, root=root, log=log)
+    return 0
+
+
+def fit(names, log):
+    """Train experiments into runs/NAME (resumable); no export, the shipped models are untouched."""
+    import json
+    from . import train, splits
+    from .configs import get_config
+    from .paths import DATA_DIR, RUNS_DIR
+
+    splits.prep(DATA_DIR, log=log)
+    for name in names:
+        cfg = get_config(name)
+        if cfg["kind"] == "vae":
+            _, info, _, _ = train.train_vae(name, cfg, DATA_DIR, RUNS_DIR / name, log)
+        elif cfg["kind"] == "lm":
+            _, info = train.train_lm(name, cfg, DATA_DIR, RUNS_DIR / name, log)
+        else:
+            raise SystemExit(f"fit: {name} is not an LM or sequence VAE")
+        (RUNS_DIR / f"{name}.fit.json").write_text(json.dumps({"config": cfg, **info}, indent=1))
+        log(f"[{name}] fit done: {info['steps']} steps, {info['train_seconds']}s, best step {info['best_step']}")
     return 0
 
 

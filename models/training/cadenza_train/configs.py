@@ -17,6 +17,17 @@ FULL = {
                        max_steps=5000, max_minutes=13, eval_every=500, seed=5),
 }
 
+# v2 experiments (issue 17): trained with `python -m cadenza_train fit NAME` into runs/NAME, never exported
+# by `all`; shipped under the base name (`ship NAME`) only when they beat it on validation and test.
+EXPERIMENTS = {
+    # the shipped drum_vae's shape and schedule, plus the programmed drum sets at a capped share of every batch
+    # (extra_share), validation on GMD's validation half that is not test (honest_split)
+    "drum_vae_v2": dict(FULL["drum_vae"], max_steps=14000, max_minutes=85, extra_share=0.4, honest_split=True,
+                        base="drum_vae", seed=14),
+    "drum_rnn_v2": dict(FULL["drum_rnn"], max_steps=3000, max_minutes=30, extra_share=0.3, honest_split=True,
+                        base="drum_rnn", seed=12),
+}
+
 SMOKE_OVERRIDES = dict(emb=16, hidden=32, enc_hidden=32, dec_hidden=32, z_dim=8, batch=8, seq_len=32,
                        max_steps=6, max_minutes=1, eval_every=3)
 
@@ -24,7 +35,7 @@ MODEL_NAMES = list(FULL)
 
 
 def get_config(name: str, smoke: bool = False) -> dict:
-    cfg = dict(FULL[name])
+    cfg = dict(FULL[name] if name in FULL else EXPERIMENTS[name])
     if smoke:
         for k, v in SMOKE_OVERRIDES.items():
             if k in cfg:

@@ -57,17 +57,25 @@ def melody_songs(data_dir: Path):
     return _MELODY_CACHE[key]
 
 
-def load_domain(data_dir: Path, domain: str, min_velocity: int = 0):
+def load_domain(data_dir: Path, domain: str, min_velocity: int = 0, honest: bool = False):
     """-> dict(train=[seq...], valid=[seq...]) of token arrays, or GMD performance dicts for groove.
-    Drums: with min_velocity > 0, tokens come from the hits at least that loud."""
+    Drums: with min_velocity > 0, tokens come from the hits at least that loud.
+    honest=True (issue 17): validation without the test half and without songs that copy a training song."""
+    from . import splits as SP
     if domain == "melody":
         m = melody_songs(data_dir)
-        return {"train": [t for t, sp in zip(m["tokens"], m["split"]) if sp == "train"],
-                "valid": [t for t, sp in zip(m["tokens"], m["split"]) if sp == "valid"],
-                "train_grids": [g for g, sp in zip(m["grids"], m["split"]) if sp == "train"],
-                "valid_grids": [g for g, sp in zip(m["grids"], m["split"]) if sp == "valid"],
+        sp_ = list(m["split"])
+        if honest:
+            drop = SP.dropped_valid(data_dir)
+            sp_ = ["test" if s == "valid" and (SP.melody_is_test(k) or k in drop) else s for k, s in zip(m["keys"], sp_)]
+        return {"train": [t for t, sp in zip(m["tokens"], sp_) if sp == "train"],
+                "valid": [t for t, sp in zip(m["tokens"], sp_) if sp == "valid"],
+                "train_grids": [g for g, sp in zip(m["grids"], sp_) if sp == "train"],
+                "valid_grids": [g for g, sp in zip(m["grids"], sp_) if sp == "valid"],
                 "keys": m["keys"]}
     perfs = D.load_drums(data_dir / "drums.npz")
+    if honest:
+        perfs = [dict(p, split="test") if p["split"] == "valid" and SP.gmd_is_test(p["id"]) else p for p in perfs]
     if domain == "drums":
         def toks(p):
             return accented_tokens(p["groove"], min_velocity) if min_velocity > 0 else p["tokens"]
@@ -246,10 +254,19 @@ def train_lm(name, cfg, data_dir, run_dir, log=print):
     setup_torch()
     seed_all(cfg["seed"])
     spec = enc.load_spec()
-    dd = load_domain(data_dir, cfg["domain"])
+    dd = load_domain(data_dir, cfg["domain"], honest=cfg.get("honest_split", False))
     train = [s for s in dd["train"] if len(s) > cfg["seq_len"] + 1]
+    share = cfg.get("extra_share", 0.0)
+    n_gmd = len(train)
+    if share > 0:
+        extra = [p["tokens"] for p in D.load_drums(Path(data_dir) / "drums_extra.npz")
+                 if p["split"] == "train" and len(p["tokens"]) > cfg["seq_len"] + 1]
+        log(f"[{name}] extra (programmed) drum sequences {len(extra)}, {share:.0%} of the sampled steps")
+        train = train + extra
     lens = np.array([len(s) for s in train], np.float64)
     p = lens / lens.sum()
+    if share > 0 and len(train) > n_gmd:
+        p = np.concatenate([lens[:n_gmd] / lens[:n_gmd].sum() * (1 - share), lens[n_gmd:] / lens[n_gmd:].sum() * share])
     L = cfg["seq_len"]
     val = lm_chunks(dd["valid"], L)
     if len(val) > 600:
@@ -330,8 +347,15 @@ def build_vae(cfg, spec):
                   drum_bits=bits, dropout=cfg["dropout"], word_dropout=cfg.get("word_dropout", 0.0))
 
 
+def extra_drum_windows(data_dir, T, hop, min_ev, spec):
+    """Training windows of the programmed drum sets (drums_extra.npz, their train split) and their sequences."""
+    seqs = [p["tokens"] for p in D.load_drums(Path(data_dir) / "drums_extra.npz") if p["split"] == "train"]
+    w, org = windows(seqs, T, hop, min_ev, "drums", spec, origins=True)
+    return w, org, seqs
+
+
 def vae_windows(cfg, data_dir, spec, smoke=False):
-    dd = load_domain(data_dir, cfg["domain"], cfg.get("min_velocity", 0))
+    dd = load_domain(data_dir, cfg["domain"], cfg.get("min_velocity", 0), honest=cfg.get("honest_split", False))
     T = cfg["bars"] * spec.steps_per_bar
     hop = spec.steps_per_bar
     min_ev = 2 if smoke else (6 if cfg["domain"] == "melody" else 12)
@@ -365,16 +389,25 @@ def train_vae(name, cfg, data_dir, run_dir, log=print, smoke=False):
     spec = enc.load_spec()
     tr, va, (origin, train_seqs) = vae_windows(cfg, data_dir, spec, smoke)
     log(f"[{name}] windows train {len(tr)} valid {len(va)}")
+    share = cfg.get("extra_share", 0.0)
+    if share > 0:
+        T = cfg["bars"] * spec.steps_per_bar
+        xtr, xorg, xseqs = extra_drum_windows(data_dir, T, spec.steps_per_bar, 2 if smoke else 12, spec)
+        log(f"[{name}] extra (programmed) drum windows {len(xtr)}, {share:.0%} of every batch")
     va_eval = va[np.random.RandomState(0).choice(len(va), min(len(va), 1000), replace=False)]
     va_t = torch.from_numpy(va_eval.astype(np.int64))
     model = build_vae(cfg, spec)
     rng = np.random.default_rng(cfg["seed"])
 
     def batch_fn(rng):
-        idx = rng.integers(0, len(tr), cfg["batch"])
+        n_x = int(round(cfg["batch"] * share)) if share > 0 and len(xtr) else 0
+        idx = rng.integers(0, len(tr), cfg["batch"] - n_x)
         b = tr[idx]  # a copy: augmentation below may write into it
         if cfg["domain"] == "drums":
             b = augment_drum_windows(b, idx, origin, train_seqs, rng, cfg, spec)
+        if n_x:
+            xi = rng.integers(0, len(xtr), n_x)
+            b = np.concatenate([b, augment_drum_windows(xtr[xi], xi, xorg, xseqs, rng, cfg, spec)])
         if cfg.get("transpose"):
             b = np.stack([random_transpose(w, rng, cfg["transpose"], spec) for w in b])
         return torch.from_numpy(b.astype(np.int64))

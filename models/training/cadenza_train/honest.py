@@ -1,0 +1,512 @@
+"""Honest evaluation (issue 17): `python -m cadenza_train evaluate [--models DIR] [--cli PATH]`.
+
+Everything here runs the shipped (int8 ONNX) graphs or the Rust CLI's outputs, so it measures what the plugin
+plays, and it needs no training checkpoint. Test data: splits.py (fixed before any v2 training). Every number is
+reported for the test split and, apart, for the (honest) validation split.
+
+Model metrics
+- LMs: NLL/step, accuracy, note-onset accuracy (steps whose target is a note-on: melody note-on tokens, drum steps
+  with any hit), against an interpolated bigram fitted on the training songs.
+- VAEs (greedy reconstruction from the encoder's mu): token accuracy, accuracy of an all-rest output, note-level
+  precision/recall/F1 (onset step + pitch; onset step + drum class), exact-window rate.
+- GrooVAE: Drumify onset F1 vs the onset baseline; velocity / timing MAE vs the per-position baseline and
+  'copy the taps' (each hit gets the velocity and timing of the tap at its step).
+
+Sample statistics of the Rust CLI's real outputs (Continue, Generate, Interpolate midpoints) against test windows:
+drums - per class x 16th-position onset profile distance (L1 / data's L1), bar-to-bar repetition, downbeat kick and
+backbeat snare rates, density; melody - pitch-class / interval / note-length histogram distances (total variation),
+in-key rate, density, bar repetition. Ratios are samples / data.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import mido
+import numpy as np
+
+from . import data as D
+from . import encoding as enc
+from . import preprocess as P
+from . import splits as SP
+from .paths import DATA_DIR, MODELS_DIR, REPO_ROOT, TRAINING_DIR
+
+R = lambda x: float(round(float(x), 4))  # noqa: E731
+
+
+def _sess(path):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+
+# ----------------------------------------------------------------------------- data
+
+def test_data(data_dir=DATA_DIR):
+    """-> dict: melody train/valid/test whole-song tokens + grids, drums train/valid/test tokens, GMD perfs."""
+    from .train import load_domain
+
+    SP.prep(data_dir)
+    spec = enc.load_spec()
+    mel = load_domain(data_dir, "melody", honest=True)
+    keys, songs, _ = D.load_melody(Path(data_dir) / "melody_test_notes.npz")
+    t_grids = [D.melody_grid(n, b, spec) for n, b in songs]
+    mel["test_grids"] = t_grids
+    mel["test"] = [D.melody_song_tokens(g, spec) for g in t_grids]
+    mel["test_keys"] = keys
+    drums = load_domain(data_dir, "drums", honest=True)
+    perfs = D.load_drums(Path(data_dir) / "drums_test.npz")
+    drums["test"] = [p["tokens"] for p in perfs]
+    drums["test_perfs"] = perfs
+    groove = load_domain(data_dir, "groove", honest=True)
+    groove["test"] = perfs
+    extra = D.load_drums(Path(data_dir) / "drums_extra.npz")
+    drums["extra_test"] = [p["tokens"] for p in extra if p["split"] == "test"]
+    return {"melody": mel, "drums": drums, "groove": groove}
+
+
+def vae_test_windows(dom, d, spec, split):
+    from .train import melody_window_array, windows
+    T = 4 * spec.steps_per_bar
+    if dom == "melody":
+        w, _ = melody_window_array(d[f"{split}_grids"], 4, 2, 6, spec)
+        return w
+    return windows(d[split], T, 2 * spec.steps_per_bar, 12, "drums", spec)
+
+
+# ----------------------------------------------------------------------------- LM
+
+def lm_metrics(graph, chunks, layers, hidden, onset_mask):
+    s = _sess(graph)
+    B, L1 = chunks.shape
+    L = L1 - 1
+    h = np.zeros((layers, B, hidden), np.float32)
+    c = np.zeros_like(h)
+    nll = np.zeros((B, L))
+    pred = np.zeros((B, L), np.int64)
+    for t in range(L):
+        lg, h, c = s.run(None, {"token": chunks[:, t].astype(np.int64), "h": h, "c": c})
+        lg = lg - lg.max(1, keepdims=True)
+        lp = lg - np.log(np.exp(lg).sum(1, keepdims=True))
+        nll[:, t] = -lp[np.arange(B), chunks[:, t + 1]]
+        pred[:, t] = lg.argmax(1)
+    tgt = chunks[:, 1:]
+    on = onset_mask(tgt)
+    return {"chunks": int(B), "nll_per_step": R(nll.mean()), "accuracy": R((pred == tgt).mean()),
+            "note_onset_accuracy": R((pred == tgt)[on].mean()), "onset_targets": int(on.sum())}
+
+
+def bigram(train_seqs, chunks, V, onset_mask):
+    big = np.zeros((V, V))
+    for s in train_seqs:
+        np.add.at(big, (s[:-1], s[1:]), 1)
+    uni = big.sum(0) + 1.0
+    uni /= uni.sum()
+    rows = big.sum(1, keepdims=True)
+    ml = np.divide(big, rows, out=np.zeros_like(big), where=rows > 0)
+    prev, nxt = chunks[:, :-1], chunks[:, 1:]
+    lam = 0.95
+    pr = lam * ml[prev, nxt] + (1 - lam) * uni[nxt]
+    pred = (ml * 0.999 + uni[None] * 0.001).argmax(1)[prev]
+    on = onset_mask(nxt)
+    return {"nll_per_step": R(-np.log(pr).mean()), "accuracy": R((pred == nxt).mean()),
+            "note_onset_accuracy": R((pred == nxt)[on].mean()), "lambda": lam}
+
+
+def eval_lms(man, models_dir, td, spec, max_chunks=800):
+    from .train import lm_chunks
+    out = {}
+    for name, dom in (("melody_rnn", "melody"), ("drum_rnn", "drums")):
+        e = man["models"][name]
+        onset = (lambda t: t >= spec.first_note_on) if dom == "melody" else (lambda t: t > 0)
+        d = td[dom]
+        res = {}
+        for split in ("valid", "test"):
+            ch = lm_chunks(d[split], 128)
+            if len(ch) > max_chunks:
+                ch = ch[np.random.RandomState(0).choice(len(ch), max_chunks, replace=False)]
+            m = lm_metrics(models_dir / e["graphs"]["step"]["file"], ch, e["state"]["layers"], e["state"]["hidden"],
+                           onset)
+            m["bigram"] = bigram(d["train"], ch, e["vocab_size"], onset)
+            res[split] = m
+        out[name] = res
+    return out
+
+
+# ----------------------------------------------------------------------------- VAE
+
+def vae_decode(files, windows, start_token, bs=250):
+    enc_s, init_s, dec_s = (_sess(files[k]) for k in ("encoder", "init", "decoder"))
+    outs = []
+    for i in range(0, len(windows), bs):
+        w = windows[i:i + bs].astype(np.int64)
+        mu = enc_s.run(None, {"tokens": w})[0]
+        outs.append(greedy(init_s, dec_s, mu, w.shape[1], start_token))
+    return np.concatenate(outs) if outs else np.zeros((0, windows.shape[1]), np.int64)
+
+
+def greedy(init_s, dec_s, z, T, start_token):
+    h, c = init_s.run(None, {"z": z})
+    tok = np.full((len(z),), start_token, np.int64)
+    seq = []
+    for _ in range(T):
+        lg, h, c = dec_s.run(None, {"token": tok, "z": z, "h": h, "c": c})
+        tok = lg.argmax(-1).astype(np.int64)
+        seq.append(tok)
+    return np.stack(seq, 1)
+
+
+def note_set(tokens, dom, spec):
+    """Notes of one token window: (step, pitch) for melody, (step, class) for drums."""
+    if dom == "melody":
+        return {(int(t), int(x)) for t, x in enumerate(tokens) if x >= spec.first_note_on}
+    return {(int(t), k) for t, x in enumerate(tokens) for k in range(spec.num_drum_classes) if (int(x) >> k) & 1}
+
+
+def recon_metrics(true, pred, dom, spec):
+    tp = fp = fn = 0
+    for a, b in zip(true, pred):
+        sa, sb = note_set(a, dom, spec), note_set(b, dom, spec)
+        tp += len(sa & sb)
+        fp += len(sb - sa)
+        fn += len(sa - sb)
+    p = tp / max(1, tp + fp)
+    r = tp / max(1, tp + fn)
+    rest = 0
+    return {"windows": int(len(true)), "token_accuracy": R((true == pred).mean()),
+            "all_rest_output_accuracy": R((true == rest).mean()),
+            "note_precision": R(p), "note_recall": R(r), "note_f1": R(2 * p * r / max(1e-9, p + r)),
+            "exact_window_rate": R((true == pred).all(1).mean())}
+
+
+def eval_vaes(man, models_dir, td, spec, max_windows=1000):
+    out = {}
+    for name, dom in (("melody_vae", "melody"), ("drum_vae", "drums")):
+        e = man["models"][name]
+        files = {k: models_dir / g["file"] for k, g in e["graphs"].items()}
+        res = {}
+        train_set = None
+        if dom == "drums":
+            from .train import windows
+            tr = windows(td[dom]["train"], 64, 16, 12, "drums", spec)
+            train_set = {w.tobytes() for w in tr.astype(np.int64)}
+        for split in ("valid", "test"):
+            w = vae_test_windows(dom, td[dom], spec, split).astype(np.int64)
+            dup = 0
+            if train_set is not None:
+                keep = np.array([x.tobytes() not in train_set for x in w], bool)
+                dup = int((~keep).sum())
+                w = w[keep]
+            if len(w) > max_windows:
+                w = w[np.random.RandomState(0).choice(len(w), max_windows, replace=False)]
+            pred = vae_decode(files, w, e["decoder_start_token"])
+            m = recon_metrics(w, pred, dom, spec)
+            if train_set is not None:
+                m["dropped_windows_identical_to_a_training_window"] = dup
+            res[split] = m
+        if dom == "drums" and td["drums"]["extra_test"]:
+            w = vae_test_windows("drums", {"programmed": td["drums"]["extra_test"]}, spec, "programmed").astype(np.int64)
+            w = w[np.random.RandomState(0).choice(len(w), min(len(w), max_windows), replace=False)]
+            res["programmed_test"] = recon_metrics(w, vae_decode(files, w, e["decoder_start_token"]), dom, spec)
+        out[name] = res
+    return out
+
+
+# ----------------------------------------------------------------------------- groove
+
+def eval_groove_onnx(man, models_dir, td, spec):
+    from .evaluate import groove_baselines
+    from .train import f1_score, groove_windows
+    e = man["models"]["groove_vae"]
+    files = {k: models_dir / g["file"] for k, g in e["graphs"].items()}
+    Gtr, Ttr = groove_windows(td["groove"]["train"], spec)
+    out = {}
+    for split in ("valid", "test"):
+        G, Tp = groove_windows(td["groove"][split], spec, hop=spec.steps_per_bar * 2)
+        true = G[..., 0::3] > 0.5
+        base = groove_baselines(Gtr, Ttr, G, Tp, spec)
+        # copy the taps: each true hit takes the velocity and timing of the tap at its step (no tap: the window's
+        # mean tap velocity and offset 0)
+        tv = np.broadcast_to(Tp[..., 1:2], true.shape).copy()
+        to = np.broadcast_to(Tp[..., 2:3], true.shape).copy()
+        notap = Tp[..., 0] < 0.5
+        mean_v = (Tp[..., 1] * (~notap)).sum(1) / np.maximum(1, (~notap).sum(1))
+        tv[notap] = np.broadcast_to(mean_v[:, None, None], true.shape)[notap]
+        to[notap] = 0.0
+        copy = {"velocity_mae": R(np.abs(tv - G[..., 1::3])[true].mean()),
+                "timing_mae_steps": R(np.abs(to - G[..., 2::3])[true].mean()),
+                "onset_f1_tap_on_every_class_hit_by_position_baseline": R(base["drumify_f1"])}
+        res = {"windows": int(len(G)),
+               "baselines": {"onset_by_position_and_tap": R(base["drumify_f1"]),
+                             "per_position_mean": {"velocity_mae": R(base["vel_mae"]), "timing_mae_steps": R(base["off_mae"])},
+                             "copy_the_taps": {k: v for k, v in copy.items() if not k.startswith("onset")}}}
+        for variant in ("drumify", "groove"):
+            X = Tp if variant == "drumify" else np.where(np.arange(G.shape[-1]) % 3 == 0, G, 0.0).astype(np.float32)
+            mu = _sess(files[f"{variant}_encoder"]).run(None, {"input": X.astype(np.float32)})[0]
+            g, hl = _sess(files[f"{variant}_decoder"]).run(None, {"z": mu, "input": X.astype(np.float32)})
+            pred = hl > 0.0
+            res[variant] = {"onset_f1": R(f1_score(pred, true)),
+                            "velocity_mae": R(np.abs(g[..., 1::3] - G[..., 1::3])[true].mean()),
+                            "timing_mae_steps": R(np.abs(g[..., 2::3] - G[..., 2::3])[true].mean())}
+        out[split] = res
+    return out
+
+
+# ----------------------------------------------------------------------------- sample statistics
+
+def drum_stats(wins, spec):
+    """wins: [n, steps] drum token windows (whole bars)."""
+    K, spb = spec.num_drum_classes, spec.steps_per_bar
+    bars = np.concatenate([w.reshape(-1, spb) for w in wins]) if len(wins) else np.zeros((0, spb), np.int64)
+    bits = (bars[..., None] >> np.arange(K)) & 1  # [bars, 16, K]
+    nb = max(1, len(bars))
+    rep = [np.array_equal(w.reshape(-1, spb)[i], w.reshape(-1, spb)[i + 1]) for w in wins
+           for i in range(len(w) // spb - 1)]
+    names = [c["name"] if isinstance(c, dict) and "name" in c else str(i) for i, c in enumerate(spec.drum_classes)]
+    kick, snare = 0, 1
+    return {"bars": int(len(bars)), "profile": (bits.sum(0) / nb), "density_per_bar": float(bits.sum() / nb),
+            "bar_repetition": float(np.mean(rep)) if rep else 0.0,
+            "downbeat_kick": float(bits[:, 0, kick].mean()) if len(bars) else 0.0,
+            "backbeat_snare": float(((bits[:, 4, snare] + bits[:, 12, snare]) / 2).mean()) if len(bars) else 0.0,
+            "class_names": names}
+
+
+MAJOR = np.array([0, 2, 4, 5, 7, 9, 11])
+
+
+def melody_notes_of(tokens, spec):
+    """(onset, pitch, length) of a melody token window."""
+    out, cur = [], None
+    for t, x in enumerate(tokens):
+        if x >= spec.first_note_on or x == spec.note_off:
+            if cur is not None:
+                out.append((cur[0], cur[1], t - cur[0]))
+                cur = None
+            if x >= spec.first_note_on:
+                cur = (t, int(x) - spec.first_note_on + spec.min_pitch)
+    if cur is not None:
+        out.append((cur[0], cur[1], len(tokens) - cur[0]))
+    return out
+
+
+def melody_stats(wins, spec):
+    spb = spec.steps_per_bar
+    pcs, ints, lens, inkey, rep, n_on, nbars = np.zeros(12), np.zeros(25), np.zeros(17), [], [], 0, 0
+    for w in wins:
+        notes = melody_notes_of(w, spec)
+        nbars += len(w) // spb
+        n_on += len(notes)
+        if not notes:
+            continue
+        p = np.array([n[1] for n in notes])
+        pcs += np.bincount(p % 12, minlength=12)
+        for a, b in zip(p[:-1], p[1:]):
+            ints[int(np.clip(b - a, -12, 12)) + 12] += 1
+        for n in notes:
+            lens[min(16, n[2])] += 1
+        # in-key: the share of notes inside the best-fitting major scale (any of the 12; modes share it)
+        hist = np.bincount(p % 12, minlength=12)
+        inkey.append(max(hist[(MAJOR + r) % 12].sum() for r in range(12)) / len(p))
+        bars = w.reshape(-1, spb)
+        rep += [np.array_equal(bars[i], bars[i + 1]) and (bars[i] >= spec.first_note_on).any()
+                for i in range(len(bars) - 1)]
+    nz = lambda h: h / max(1.0, h.sum())  # noqa: E731
+    return {"bars": int(nbars), "density_per_bar": n_on / max(1, nbars), "pc_hist": nz(pcs), "interval_hist": nz(ints),
+            "length_hist": nz(lens), "in_key_rate": float(np.mean(inkey)) if inkey else 0.0,
+            "bar_repetition": float(np.mean(rep)) if rep else 0.0}
+
+
+def compare(s, d, dom):
+    tv = lambda a, b: R(0.5 * np.abs(a - b).sum())  # noqa: E731
+    ratio = lambda a, b: R(a / b) if b > 0 else None  # noqa: E731
+    if dom == "drums":
+        prof_dist = np.abs(s["profile"] - d["profile"]).sum() / max(1e-9, d["profile"].sum())
+        out = {"onset_profile_distance": R(prof_dist), "density_ratio": ratio(s["density_per_bar"], d["density_per_bar"]),
+               "bar_repetition": [R(s["bar_repetition"]), R(d["bar_repetition"])],
+               "bar_repetition_ratio": ratio(s["bar_repetition"], d["bar_repetition"]),
+               "downbeat_kick_ratio": ratio(s["downbeat_kick"], d["downbeat_kick"]),
+               "backbeat_snare_ratio": ratio(s["backbeat_snare"], d["backbeat_snare"]),
+               "downbeat_kick": [R(s["downbeat_kick"]), R(d["downbeat_kick"])],
+               "backbeat_snare": [R(s["backbeat_snare"]), R(d["backbeat_snare"])]}
+        devs = [out["onset_profile_distance"]] + [abs(out[k] - 1) for k in
+                                                  ("density_ratio", "bar_repetition_ratio", "downbeat_kick_ratio",
+                                                   "backbeat_snare_ratio") if out[k] is not None]
+    else:
+        out = {"pitch_class_tv": tv(s["pc_hist"], d["pc_hist"]), "interval_tv": tv(s["interval_hist"], d["interval_hist"]),
+               "note_length_tv": tv(s["length_hist"], d["length_hist"]),
+               "in_key_rate": [R(s["in_key_rate"]), R(d["in_key_rate"])],
+               "density_ratio": ratio(s["density_per_bar"], d["density_per_bar"]),
+               "bar_repetition": [R(s["bar_repetition"]), R(d["bar_repetition"])]}
+        devs = [out["pitch_class_tv"], out["interval_tv"], out["note_length_tv"], abs(out["density_ratio"] - 1)]
+    out["bars"] = [s["bars"], d["bars"]]
+    out["worst_deviation"] = R(max(devs))
+    return out
+
+
+def write_midi(tokens, dom, path, spec):
+    """A token window as a .mid the CLI reads (melody channel 1, drums channel 10)."""
+    mf = mido.MidiFile(ticks_per_beat=spec.ppq)
+    tr = mido.MidiTrack()
+    mf.tracks.append(tr)
+    tr.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
+    ev = []
+    tps = spec.ticks_per_step
+    if dom == "melody":
+        for on, p, ln in melody_notes_of(tokens, spec):
+            ev += [(on * tps, 1, p, 0), ((on + ln) * tps, 0, p, 0)]
+    else:
+        outp = spec.drum_output_pitches
+        for t, x in enumerate(tokens):
+            for k in range(spec.num_drum_classes):
+                if (int(x) >> k) & 1:
+                    ev += [(t * tps, 1, outp[k], 9), (t * tps + tps // 2, 0, outp[k], 9)]
+    ev.sort(key=lambda e: (e[0], e[1]))
+    last = 0
+    for t, on, p, ch in ev:
+        tr.append(mido.Message("note_on" if on else "note_off", note=p, velocity=100 if on else 0, channel=ch,
+                               time=t - last))
+        last = t
+    tr.append(mido.MetaMessage("end_of_track", time=len(tokens) * tps - last))
+    mf.save(path)
+
+
+def read_tokens(path, dom, spec, bars=None):
+    notes, _, _ = D.midi_notes(path)
+    if not notes:
+        return None
+    nb = bars or D.bars_for(notes, spec)
+    if dom == "melody":
+        return D.melody_song_tokens(D.melody_grid(np.asarray(notes), nb, spec), spec)[:nb * spec.steps_per_bar]
+    return np.asarray(P.preprocess_drums(notes, nb, spec=spec).tokens, np.int64)
+
+
+def cli_run(cli, args, env):
+    r = subprocess.run([str(cli)] + args + ["--quiet"], capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise RuntimeError(f"cadenza-cli {' '.join(args)}: {r.stderr.strip()}")
+    return [Path(x) for x in r.stdout.split()]
+
+
+def sample_stats(cli, models_dir, td, spec, n_inputs=24, quality=None, seed=1, log=print):
+    """Continue (2 input bars -> 2 new bars, 8 variations), Generate (64 x 4 bars), Interpolate midpoints
+    (pairs of test windows, 3 steps without endpoints) from the CLI, compared with test windows."""
+    env = dict(os.environ, CADENZA_MODELS_DIR=str(models_dir))
+    q = ["--quality", str(quality)] if quality else []
+    out = {}
+    rs = np.random.RandomState(seed)
+    timing = {}
+    with tempfile.TemporaryDirectory(prefix="cadenza_eval_") as tmp:
+        tmp = Path(tmp)
+        for dom in ("drums", "melody"):
+            data_w = vae_test_windows(dom, td[dom], spec, "test").astype(np.int64)
+            dstat = drum_stats(data_w, spec) if dom == "drums" else melody_stats(data_w, spec)
+            st = (lambda w: drum_stats(w, spec)) if dom == "drums" else (lambda w: melody_stats(w, spec))
+            pick = rs.choice(len(data_w), min(len(data_w), 2 * n_inputs), replace=False)
+            res = {}
+            # Continue
+            t0 = time.time()
+            cont = []
+            for i, j in enumerate(pick[:n_inputs]):
+                f = tmp / f"{dom}_in{i}.mid"
+                write_midi(data_w[j][:32], dom, f, spec)
+                o = tmp / f"{dom}_cont{i}"
+                for p in cli_run(cli, ["continue", "-i", str(f), "--mode", dom, "-n", "8", "-b", "2",
+                                       "--continuation-only", "--seed", str(seed + i), "-o", str(o)] + q, env):
+                    t = read_tokens(p, dom, spec, bars=2)
+                    if t is not None and len(t) == 32:
+                        cont.append(t)
+            timing["continue"] = timing.get("continue", 0) + time.time() - t0
+            res["continue"] = compare(st(np.stack(cont)) if cont else st([]), dstat, dom)
+            # Generate
+            t0 = time.time()
+            o = tmp / f"{dom}_gen"
+            gen = [read_tokens(p, dom, spec, bars=4) for k in range(4) for p in  # the CLI makes at most 16 at once
+                   cli_run(cli, ["generate", "--mode", dom, "-n", "16", "-b", "4", "--seed", str(seed + 100 * k),
+                                 "-o", str(o / str(k))] + q, env)]
+            gen = [g for g in gen if g is not None and len(g) == 64]
+            timing["generate"] = timing.get("generate", 0) + time.time() - t0
+            res["generate"] = compare(st(np.stack(gen)) if gen else st([]), dstat, dom)
+            res["generate"]["silent_outputs"] = 64 - len(gen)
+            # Interpolate midpoints
+            t0 = time.time()
+            mids = []
+            for i in range(n_inputs // 2):
+                a, b = pick[n_inputs + 2 * i], pick[n_inputs + 2 * i + 1]
+                fa, fb = tmp / f"{dom}_a{i}.mid", tmp / f"{dom}_b{i}.mid"
+                write_midi(data_w[a], dom, fa, spec)
+                write_midi(data_w[b], dom, fb, spec)
+                o = tmp / f"{dom}_int{i}"
+                ps = cli_run(cli, ["interpolate", "-i", str(fa), "-i", str(fb), "--mode", dom, "--steps", "3",
+                                   "--no-endpoints", "--seed", str(seed + i), "-o", str(o)] + q, env)
+                for p in ps[len(ps) // 2:len(ps) // 2 + 1]:
+                    t = read_tokens(p, dom, spec, bars=4)
+                    if t is not None and len(t) == 64:
+                        mids.append(t)
+            timing["interpolate"] = timing.get("interpolate", 0) + time.time() - t0
+            res["interpolate_midpoints"] = compare(st(np.stack(mids)) if mids else st([]), dstat, dom)
+            out[dom] = res
+            log(f"sample stats {dom}: " + json.dumps({k: v["worst_deviation"] for k, v in res.items()}))
+    out["cli_wall_seconds"] = {k: R(v) for k, v in timing.items()}
+    return out
+
+
+# ----------------------------------------------------------------------------- main
+
+def find_cli():
+    for p in (REPO_ROOT / "target" / "release" / "cadenza-cli", REPO_ROOT / "target" / "debug" / "cadenza-cli"):
+        if p.exists():
+            return p
+    return None
+
+
+def evaluate(models_dir=MODELS_DIR, cli=None, log=print, samples=True, quality=None, data_dir=DATA_DIR):
+    spec = enc.load_spec()
+    models_dir = Path(models_dir)
+    man = json.loads((models_dir / "manifest.json").read_text())
+    t = time.time()
+    td = test_data(data_dir)
+    dd = json.loads((Path(data_dir) / "dedupe.json").read_text())
+    res = {"split": {
+        "melody": {"train_songs": len(td["melody"]["train"]), "valid_songs": len(td["melody"]["valid"]),
+                   "test_songs": len(td["melody"]["test"]),
+                   "valid_dropped_as_copies_of_training_songs": len(dd["valid"]["dropped"]),
+                   "test_dropped_as_copies": len(dd["test"]["dropped"]),
+                   "test_nottingham_songs": dd["test"].get("nottingham_kept")},
+        "drums": {"train_performances": len(td["drums"]["train"]), "valid_performances": len(td["drums"]["valid"]),
+                  "test_performances": len(td["drums"]["test"]),
+                  "programmed_test_items": len(td["drums"]["extra_test"])}}}
+    log(f"evaluate: data in {time.time()-t:.0f}s: {json.dumps(res['split'])}")
+    res["lm"] = eval_lms(man, models_dir, td, spec)
+    log("evaluate: LMs " + json.dumps({k: v["test"] for k, v in res["lm"].items()}))
+    res["vae"] = eval_vaes(man, models_dir, td, spec)
+    log("evaluate: VAEs " + json.dumps({k: v["test"] for k, v in res["vae"].items()}))
+    res["groove"] = eval_groove_onnx(man, models_dir, td, spec)
+    log("evaluate: groove " + json.dumps(res["groove"]["test"]))
+    cli = cli or find_cli()
+    if samples and cli:
+        res["samples"] = sample_stats(cli, models_dir, td, spec, quality=quality, log=log)
+        res["samples"]["cli"] = str(Path(cli).relative_to(REPO_ROOT)) if str(cli).startswith(str(REPO_ROOT)) else str(cli)
+        res["samples"]["quality"] = quality or 1
+    return res
+
+
+def main(argv, log=print):
+    import argparse
+    ap = argparse.ArgumentParser(prog="cadenza_train evaluate")
+    ap.add_argument("--models", default=str(MODELS_DIR))
+    ap.add_argument("--cli", default=None)
+    ap.add_argument("--quality", type=int, default=None)
+    ap.add_argument("--no-samples", action="store_true")
+    ap.add_argument("--out", default=str(TRAINING_DIR / "runs" / "evaluate.json"))
+    a = ap.parse_args(argv)
+    res = evaluate(Path(a.models), a.cli, log, samples=not a.no_samples, quality=a.quality)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(res, indent=1, default=float))
+    log(f"evaluate: wrote {a.out}")
+    return 0
