@@ -2,7 +2,7 @@
 //! intra-op thread; nothing else runs). Targets (issue 5): Continue 8 variations × 2 bars ≤ 5 ms,
 //! Generate 16 × 4 bars ≤ 10 ms, Interpolate 16 steps ≤ 10 ms, Drumify 4 bars ≤ 3 ms,
 //! Groove 4 bars ≤ 3 ms. `batched_vs_unbatched` compares one batch of N variations with N jobs
-//! of one variation.
+//! of one variation; `quality` runs the budgeted jobs at Quality 1×, 4× and 8× (best-of-N).
 //!
 //! A tool whose model is not in `models/manifest.json` yet is skipped with a note on stderr.
 //! `cargo bench -p cadenza-engine --bench engine`
@@ -224,6 +224,81 @@ fn batched_vs_unbatched(c: &mut Criterion) {
     }
 }
 
+/// Quality (best-of-N): the budgeted jobs at 1×, 4× and 8× candidates per clip.
+fn quality(c: &mut Criterion) {
+    let config = EngineConfig::discover();
+    let mut engine = Engine::new(config.clone());
+    let mut cases = Vec::new();
+    if available(&config, "drum_rnn") {
+        cases.push((
+            "continue_drums_8x2bars",
+            Job {
+                tool: Tool::Continue,
+                mode: Mode::Drums,
+                variations: 8,
+                bars: 2,
+                inputs: vec![beat(2)],
+                ..Job::default()
+            },
+        ));
+    }
+    if available(&config, "melody_rnn") {
+        cases.push((
+            "continue_melody_8x2bars",
+            Job {
+                tool: Tool::Continue,
+                mode: Mode::Melody,
+                variations: 8,
+                bars: 2,
+                inputs: vec![melody(2, 0)],
+                ..Job::default()
+            },
+        ));
+    }
+    for (model, mode) in [("melody_vae", Mode::Melody), ("drum_vae", Mode::Drums)] {
+        if !available(&config, model) {
+            continue;
+        }
+        cases.push((
+            if mode == Mode::Drums { "generate_drum_vae_16x4bars" } else { "generate_melody_vae_16x4bars" },
+            Job {
+                tool: Tool::Generate,
+                mode,
+                variations: 16,
+                bars: 4,
+                ..Job::default()
+            },
+        ));
+        let inputs = match mode {
+            Mode::Melody => vec![melody(4, 0), melody(4, 12)],
+            Mode::Drums => vec![beat(4), beat(2)],
+        };
+        cases.push((
+            if mode == Mode::Drums { "interpolate_drum_vae_16steps" } else { "interpolate_melody_vae_16steps" },
+            Job {
+                tool: Tool::Interpolate,
+                mode,
+                interp_steps: 16,
+                inputs,
+                ..Job::default()
+            },
+        ));
+    }
+    let cancel = AtomicBool::new(false);
+    for (name, job) in cases {
+        let mut group = c.benchmark_group(format!("quality/{name}"));
+        group.sample_size(10);
+        for q in [1, 4, 8] {
+            let job = Job { quality: q, ..job.clone() };
+            engine.run(&job, &mut |_| {}, &cancel).expect("job runs");
+            group.bench_function(format!("{q}x"), |b| {
+                b.iter(|| engine.run(&job, &mut |_| {}, &cancel).unwrap())
+            });
+        }
+        group.finish();
+    }
+}
+
 /// The sampler alone: one step of 16 rows over the 512 drum tokens.
 fn sampler(c: &mut Criterion) {
     use cadenza_engine::sampling::{sample_rows, Pcg32};
@@ -241,6 +316,6 @@ fn sampler(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
-    targets = sampler, tools, batched_vs_unbatched
+    targets = sampler, tools, batched_vs_unbatched, quality
 }
 criterion_main!(benches);

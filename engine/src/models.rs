@@ -164,6 +164,11 @@ pub(crate) struct Lm {
     pub vocab: usize,
     layers: usize,
     hidden: usize,
+    /// Best-of-N: when on, every sampling loop sums each row's log-probability of the tokens it
+    /// drew (under the model's own distribution, temperature 1, before any key mask) into
+    /// `loglik` (see [`crate::best_of`]). Off by default: it costs a log-sum-exp per row and step.
+    pub scoring: bool,
+    pub loglik: Vec<f32>,
 }
 
 impl Lm {
@@ -189,6 +194,8 @@ impl Lm {
             vocab,
             layers: state.layers,
             hidden: state.hidden,
+            scoring: false,
+            loglik: Vec::new(),
         })
     }
 
@@ -236,8 +243,12 @@ impl Lm {
         let mut tokens = vec![0i64; batch];
         let mut out = vec![Vec::with_capacity(steps); batch];
         let shape_state = [l as i64, batch as i64, h as i64];
+        self.loglik = vec![0.0; batch];
         for s in 0..steps {
             sample_rows(&logits, self.vocab, temperature, mask, rngs, &mut tokens);
+            if self.scoring {
+                add_loglik(&logits, self.vocab, &tokens, &mut self.loglik);
+            }
             for (seq, &t) in out.iter_mut().zip(&tokens) {
                 seq.push(t);
             }
@@ -270,6 +281,9 @@ pub(crate) struct Vae {
     start_token: i64,
     layers: usize,
     hidden: usize,
+    /// Best-of-N: as [`Lm::scoring`] / [`Lm::loglik`], for [`Vae::decode`].
+    pub scoring: bool,
+    pub loglik: Vec<f32>,
 }
 
 impl Vae {
@@ -330,6 +344,8 @@ impl Vae {
             start_token,
             layers: state.layers,
             hidden: state.hidden,
+            scoring: false,
+            loglik: Vec::new(),
         })
     }
 
@@ -363,6 +379,7 @@ impl Vae {
         let mut tokens = vec![self.start_token; batch];
         let (mut logits, mut h2, mut c2) = (Vec::new(), Vec::new(), Vec::new());
         let mut out = vec![Vec::with_capacity(steps); batch];
+        self.loglik = vec![0.0; batch];
         for _ in 0..steps {
             self.decoder.run(
                 &[
@@ -376,12 +393,28 @@ impl Vae {
             std::mem::swap(&mut hs, &mut h2);
             std::mem::swap(&mut cs, &mut c2);
             sample_rows(&logits, self.vocab, temperature, mask, rngs, &mut tokens);
+            if self.scoring {
+                add_loglik(&logits, self.vocab, &tokens, &mut self.loglik);
+            }
             for (seq, &t) in out.iter_mut().zip(&tokens) {
                 seq.push(t);
             }
             progress.step()?;
         }
         Ok(out)
+    }
+}
+
+/// Adds log softmax(row)[token] of every row to `acc` (rows × vocab logits, row-major).
+fn add_loglik(logits: &[f32], vocab: usize, tokens: &[i64], acc: &mut [f32]) {
+    for ((row, &t), a) in logits.chunks_exact(vocab).zip(tokens).zip(acc.iter_mut()) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        if !max.is_finite() {
+            continue;
+        }
+        let lse = max + row.iter().map(|&v| (v - max).exp()).sum::<f32>().ln();
+        let v = row.get(t as usize).copied().unwrap_or(f32::NEG_INFINITY);
+        *a += (v - lse).max(-30.0);
     }
 }
 

@@ -21,6 +21,8 @@ pub struct ToolSettings {
     pub variations: u8,
     pub length_bars: u16,
     pub interp_steps: u8,
+    /// Best-of-N candidates per result, 1..=8 (the Quality parameter).
+    pub quality: u8,
     /// Melody tools: (tonic pitch class, scale) to keep to.
     pub key: Option<(u8, Scale)>,
 }

@@ -49,7 +49,7 @@ impl Generator for OnnxGenerator {
 /// Maps the plugin's request onto an engine job: Generate takes no input, Interpolate takes A
 /// and B, the others take A.
 pub fn job_for(request: &JobRequest) -> Job {
-    let ToolSettings { tool, mode, temperature, variations, length_bars, interp_steps, key } = request.settings;
+    let ToolSettings { tool, mode, temperature, variations, length_bars, interp_steps, quality, key } = request.settings;
     let inputs_needed = tool.rules().inputs;
     Job {
         tool: match tool {
@@ -71,6 +71,7 @@ pub fn job_for(request: &JobRequest) -> Job {
         // A Jam answer is only the new bars (the call was played by the musician).
         continuation_only: matches!(request.purpose, JobPurpose::JamAnswer { .. }),
         seed: request.seed,
+        quality: (quality as usize).clamp(1, cadenza_engine::MAX_QUALITY),
         key: key.map(|(tonic, scale)| KeyScale::new(tonic, engine_scale(scale))),
         inputs: request.inputs.iter().take(inputs_needed).cloned().collect(),
     }

@@ -138,6 +138,10 @@ pub struct CadenzaParams {
     pub mode: EnumParam<Mode>,
     #[id = "interp_steps"]
     pub interp_steps: IntParam,
+    /// Best-of-N: candidates sampled per result (Continue, Generate, Interpolate); the engine
+    /// keeps the best, most varied ones. 1× is the fastest.
+    #[id = "quality"]
+    pub quality: IntParam,
     #[id = "playback"]
     pub playback: EnumParam<Playback>,
     /// 1-based MIDI channel the generated clip plays on.
@@ -200,6 +204,7 @@ impl CadenzaParams {
             tool: EnumParam::new("Tool", Tool::Continue),
             mode: EnumParam::new("Mode", Mode::Melody),
             interp_steps: IntParam::new("Interpolation steps", 5, IntRange::Linear { min: 1, max: 16 }),
+            quality: IntParam::new("Quality", 1, IntRange::Linear { min: 1, max: 8 }).with_unit("×"),
             playback: EnumParam::new("Playback", Playback::PlaySelected),
             out_channel: IntParam::new("Output channel", 1, IntRange::Linear { min: 1, max: 16 }),
             // Shown as "Armed"/"Off", so it must also parse "Armed" (the default parser only knows
@@ -242,6 +247,7 @@ impl CadenzaParams {
             variations: self.variations.value() as u8,
             length_bars: self.length_bars.value() as u16,
             interp_steps: self.interp_steps.value() as u8,
+            quality: self.quality.value() as u8,
             key: self.key.value().pitch_class().map(|tonic| (tonic, self.scale.value())),
         }
     }
