@@ -4,6 +4,7 @@
 //! cadenza-cli continue    --input a.mid --variations 4 --bars 4 --temperature 1.0 --out out/
 //! cadenza-cli generate    --mode drums --variations 8 --bars 8 --seed 7 --out out/ --png
 //! cadenza-cli interpolate --input a.mid --input b.mid --steps 5 --out out/
+//! cadenza-cli generate    --mode drums --variations 4 --quality 8 --out out/
 //! cadenza-cli drumify     --input tapped.mid --out out/
 //! cadenza-cli groove      --input beat.mid --variations 3 --out out/
 //! ```
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
-use cadenza_engine::{Engine, EngineConfig, EngineError, Job, KeyScale, Mode, Tool};
+use cadenza_engine::{Engine, EngineConfig, EngineError, Job, KeyChoice, Mode, Tool};
 use cadenza_music::{export_midi, import_midi_file, ExportOptions, ImportOptions};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -75,9 +76,22 @@ struct Common {
     temperature: f32,
     #[arg(long, short, default_value_t = 0)]
     seed: u64,
-    /// Keep melody notes in a key, e.g. C:major, F#:minor, Bb:dorian.
-    #[arg(long, short)]
-    key: Option<KeyScale>,
+    /// Melody tools: keep new notes in a key. `auto` (default): the input's own key and scale,
+    /// detected and printed on stderr; `off`: any note; or a key such as C:major, F#:minor,
+    /// Bb:dorian.
+    #[arg(long, short, default_value = "auto")]
+    key: KeyChoice,
+    /// Drums (continue, generate, interpolate): run Cadenza's Groove model over the new notes
+    /// so they come out with performed velocity and micro-timing (`--humanize off` keeps them on
+    /// the grid with the input's dynamics).
+    #[arg(long, value_name = "on|off", default_value = "on", action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    humanize: bool,
+    /// Quality (continue, generate, interpolate): sample this many candidates per clip and keep
+    /// the best, most varied ones, scored by the model's likelihood and musical statistics
+    /// (1 = one sample each, as fast as it gets; up to 8).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
+    quality: u8,
     /// Interpolate: number of clips.
     #[arg(long, default_value_t = 5)]
     steps: usize,
@@ -164,11 +178,15 @@ fn run(cli: Cli) -> Result<(), Fail> {
         ToolCmd::Groove(a) => (Tool::Groove, a),
     };
     let mut inputs = Vec::new();
-    let mut tempo = None;
+    // The first input's tempo map: (tempo at its start, later changes).
+    let mut tempo_map = None;
     for path in &args.input {
         let imported = import_midi_file(path, &ImportOptions::default())
             .map_err(|e| Fail::Input(format!("{}: {e}", path.display())))?;
-        tempo.get_or_insert(imported.tempo_us_per_quarter);
+        for repair in &imported.repairs {
+            eprintln!("cadenza-cli: note: {}: {repair}", path.display());
+        }
+        tempo_map.get_or_insert((imported.tempo_us_per_quarter, imported.tempo_changes));
         inputs.push(imported.clip);
     }
     let mode = match args.mode {
@@ -189,6 +207,8 @@ fn run(cli: Cli) -> Result<(), Fail> {
         continuation_only: args.continuation_only,
         seed: args.seed,
         key: args.key,
+        humanize: args.humanize,
+        quality: args.quality as usize,
         inputs,
     };
     let mut config = EngineConfig::discover();
@@ -222,18 +242,31 @@ fn run(cli: Cli) -> Result<(), Fail> {
     );
     bar.finish_and_clear();
     let out = result?;
+    if let Some(key) = out.detected_key {
+        eprintln!("cadenza-cli: key: {key} (Key: Auto, found in the input; new notes keep to it)");
+    }
     for w in &out.warnings {
         eprintln!("cadenza-cli: note: {w}");
     }
     std::fs::create_dir_all(&args.out)
         .map_err(|e| Fail::Output(format!("cannot create {}: {e}", args.out.display())))?;
-    let options = match args.bpm {
-        Some(bpm) => ExportOptions::with_bpm(bpm, "Cadenza"),
-        None => ExportOptions {
-            tempo_us_per_quarter: tempo.unwrap_or(500_000),
-            ..ExportOptions::default()
-        },
+    // The song's tempo map (the first input's), as seen from where each output starts: a
+    // continuation-only clip starts where the input's music ends.
+    let from = match (tool, args.continuation_only) {
+        (Tool::Continue, true) => out.continues_at.unwrap_or(0),
+        _ => 0,
     };
+    let options = match (args.bpm, &tempo_map) {
+        (Some(bpm), _) => ExportOptions::with_bpm(bpm, "Cadenza"),
+        (None, Some((initial, changes))) => {
+            ExportOptions::with_tempo_map(*initial, changes, from, "Cadenza")
+        }
+        (None, None) => ExportOptions::default(),
+    };
+    if let Some(at) = out.continues_at.filter(|_| tool == Tool::Continue) {
+        let bar = at / job_bar_ticks(&job) + 1;
+        eprintln!("cadenza-cli: the continuation starts at bar {bar} of the input");
+    }
     for (i, clip) in out.clips.iter().enumerate() {
         let stem = format!("{}_{:02}", tool.name(), i + 1);
         let mid = args.out.join(format!("{stem}.mid"));
@@ -247,6 +280,13 @@ fn run(cli: Cli) -> Result<(), Fail> {
         println!("{}", mid.display());
     }
     Ok(())
+}
+
+fn job_bar_ticks(job: &Job) -> u32 {
+    job.inputs
+        .first()
+        .map_or(1920, |c| c.time_signature.ticks_per_bar())
+        .max(1)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Fail> {

@@ -89,18 +89,37 @@ impl Engine {
         }
         self.preload(job.tool, job.mode)?;
         let name = job.tool.model_name(job.mode);
+        // Humanize: the Groove model over drum results. A missing or damaged groove model only
+        // skips it (with a warning): the results are still usable.
+        let mut skipped = None;
+        let humanizing = job.humanize
+            && job.mode == Mode::Drums
+            && matches!(
+                job.tool,
+                Tool::Continue | Tool::Generate | Tool::Interpolate
+            );
+        if humanizing {
+            if let Err(e) = self.preload(Tool::Groove, Mode::Drums) {
+                skipped = Some(format!("Humanize was skipped: {e}"));
+            }
+        }
+        let humanizer = if humanizing {
+            self.grooves.get_mut("groove")
+        } else {
+            None
+        };
         let mut out = match job.tool {
             Tool::Continue => {
                 let lm = self.lms.get_mut(name).expect("preloaded");
-                tools::continue_::run(lm, job, progress, cancel)?
+                tools::continue_::run(lm, humanizer, job, progress, cancel)?
             }
             Tool::Generate => {
                 let vae = self.vaes.get_mut(name).expect("preloaded");
-                tools::generate::run(vae, job, progress, cancel)?
+                tools::generate::run(vae, humanizer, job, progress, cancel)?
             }
             Tool::Interpolate => {
                 let vae = self.vaes.get_mut(name).expect("preloaded");
-                tools::interpolate::run(vae, job, progress, cancel)?
+                tools::interpolate::run(vae, humanizer, job, progress, cancel)?
             }
             Tool::Drumify | Tool::Groove => {
                 let variant = job.tool.groove_variant().unwrap_or("groove");
@@ -108,8 +127,9 @@ impl Engine {
                 tools::groove::run(net, job, progress, cancel)?
             }
         };
+        out.warnings.extend(skipped);
         if job.mode == Mode::Drums
-            && job.key.is_some()
+            && job.key.fixed().is_some()
             && matches!(
                 job.tool,
                 Tool::Continue | Tool::Generate | Tool::Interpolate

@@ -238,6 +238,67 @@ impl FromStr for KeyScale {
     }
 }
 
+/// The Key setting of the melody tools.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum KeyChoice {
+    /// Any note.
+    Off,
+    /// Key: Auto (the default): the key and scale of the input (Continue: input A; Interpolate:
+    /// A and B together), found by [`cadenza_music::detect_key`]; new notes keep to its scale
+    /// plus the pitch classes the musician played. Reported in [`Output::detected_key`].
+    /// Without an input (Generate) it is Off.
+    #[default]
+    Auto,
+    /// A key the user picked.
+    Fixed(KeyScale),
+}
+
+impl KeyChoice {
+    pub fn fixed(self) -> Option<KeyScale> {
+        match self {
+            KeyChoice::Fixed(k) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+impl From<KeyScale> for KeyChoice {
+    fn from(k: KeyScale) -> KeyChoice {
+        KeyChoice::Fixed(k)
+    }
+}
+
+impl From<Option<KeyScale>> for KeyChoice {
+    fn from(k: Option<KeyScale>) -> KeyChoice {
+        k.map_or(KeyChoice::Off, KeyChoice::Fixed)
+    }
+}
+
+impl fmt::Display for KeyChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyChoice::Off => f.write_str("off"),
+            KeyChoice::Auto => f.write_str("auto"),
+            KeyChoice::Fixed(k) => k.fmt(f),
+        }
+    }
+}
+
+impl FromStr for KeyChoice {
+    type Err = String;
+
+    /// `auto`, `off` (or `none`), or a key as [`KeyScale`] parses it (`D:minor`).
+    fn from_str(s: &str) -> Result<KeyChoice, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(KeyChoice::Auto),
+            "off" | "none" | "any" => Ok(KeyChoice::Off),
+            _ => s.parse::<KeyScale>().map(KeyChoice::Fixed).map_err(|e| {
+                format!("{e} (or use auto, or off for any note)")
+            }),
+        }
+    }
+}
+
 /// One request to the engine.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {
@@ -254,13 +315,20 @@ pub struct Job {
     pub bars: u16,
     /// Interpolate: number of clips, 1..=[`MAX_VARIATIONS`].
     pub interp_steps: usize,
-    /// Interpolate: whether the first and last clip are the (re-decoded) inputs themselves.
+    /// Interpolate: whether the first and last clip are the inputs themselves, as given (only
+    /// the points between them are decoded).
     pub include_endpoints: bool,
     /// Continue: output only the new bars instead of input + continuation.
     pub continuation_only: bool,
     pub seed: u64,
-    /// Melody only: restrict generated notes to this key.
-    pub key: Option<KeyScale>,
+    /// Melody only: which notes may start (Auto: the input's key, the default).
+    pub key: KeyChoice,
+    /// Drums only (Continue, Generate, Interpolate): run the Groove model over the new notes so
+    /// they come out with performed velocity and micro-timing (default on).
+    pub humanize: bool,
+    /// Best-of-N (Continue, Generate, Interpolate): candidates sampled per requested clip, the
+    /// best and most varied kept, 1..=[`crate::best_of::MAX_QUALITY`] (see [`crate::best_of`]).
+    pub quality: usize,
     /// Continue/Drumify/Groove read the first clip, Interpolate the first two, Generate none;
     /// extra clips are ignored.
     pub inputs: Vec<Clip>,
@@ -278,7 +346,9 @@ impl Default for Job {
             include_endpoints: true,
             continuation_only: false,
             seed: 0,
-            key: None,
+            key: KeyChoice::Auto,
+            humanize: true,
+            quality: 1,
             inputs: Vec::new(),
         }
     }
@@ -305,6 +375,13 @@ impl Job {
             return Err(EngineError::invalid(format!(
                 "variations must be 1 to {MAX_VARIATIONS} (got {})",
                 self.variations
+            )));
+        }
+        if !(1..=crate::best_of::MAX_QUALITY).contains(&self.quality) {
+            return Err(EngineError::invalid(format!(
+                "quality must be 1 to {} (got {})",
+                crate::best_of::MAX_QUALITY,
+                self.quality
             )));
         }
         if matches!(self.tool, Tool::Continue | Tool::Generate)
@@ -371,8 +448,15 @@ pub(crate) fn capitalized(s: &str) -> String {
 pub struct Output {
     /// One clip per variation (Interpolate: per step), in order.
     pub clips: Vec<Clip>,
-    /// Things the user should know, e.g. "polyphonic input reduced to its top line".
+    /// Things the user should know, e.g. "polyphonic input reduced to its top line", or that a
+    /// variation came out without new notes and was made again.
     pub warnings: Vec<String>,
+    /// Key: Auto: the key found in the input (and kept to); `None` when the key was Off or
+    /// fixed, the mode is drums, or there was no input.
+    pub detected_key: Option<KeyScale>,
+    /// Continue: the tick of the input at which the new bars start (its end, or the bar line
+    /// after its music when a long silent tail was left out). `None` for the other tools.
+    pub continues_at: Option<u32>,
 }
 
 #[cfg(test)]
@@ -394,6 +478,14 @@ mod tests {
         assert!("H:major".parse::<KeyScale>().is_err());
         assert!("C major".parse::<KeyScale>().is_err());
         assert!("C:foo".parse::<KeyScale>().is_err());
+        assert_eq!("auto".parse::<KeyChoice>(), Ok(KeyChoice::Auto));
+        assert_eq!("Off".parse::<KeyChoice>(), Ok(KeyChoice::Off));
+        assert_eq!(
+            "d:minor".parse::<KeyChoice>(),
+            Ok(KeyChoice::Fixed(KeyScale::new(2, Scale::Minor)))
+        );
+        assert!("H:major".parse::<KeyChoice>().is_err());
+        assert_eq!(KeyChoice::Auto.to_string(), "auto");
     }
 
     #[test]

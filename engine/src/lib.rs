@@ -17,13 +17,18 @@
 //! Modules: [`runtime`] (finding and loading ONNX Runtime and the models folder), [`manifest`]
 //! (the typed manifest), `graph` (one checked ONNX session), `models` (the three model
 //! families and their batched loops), [`sampling`] (seeded RNG, temperature/greedy/masked
-//! sampling, slerp), `prepare` (clips ↔ tokens, warnings), `tools` (the five tools), [`job`]
+//! sampling, slerp), `prepare` (clips ↔ tokens, warnings), [`dynamics`] (velocities of new notes
+//! from the input's dynamics), [`kit`] (the user's drum pitches), `tools` (the five tools and
+//! Humanize), [`best_of`] (Quality: best-of-N candidates), [`job`]
 //! and [`engine`] (the public API), [`error`].
 
+pub mod best_of;
+pub mod dynamics;
 pub mod engine;
 pub mod error;
 mod graph;
 pub mod job;
+pub mod kit;
 pub mod manifest;
 mod models;
 mod prepare;
@@ -31,10 +36,12 @@ pub mod runtime;
 pub mod sampling;
 mod tools;
 
+pub use best_of::MAX_QUALITY;
 pub use engine::{Engine, EngineConfig};
 pub use error::EngineError;
 pub use job::{
-    Job, KeyScale, Mode, Output, Scale, Tool, MAX_BARS, MAX_TEMPERATURE, MAX_VARIATIONS,
+    Job, KeyChoice, KeyScale, Mode, Output, Scale, Tool, MAX_BARS, MAX_TEMPERATURE,
+    MAX_VARIATIONS,
 };
 pub use tools::generate::CHAIN_BLEND;
 pub use tools::interpolate::alphas as interpolation_alphas;

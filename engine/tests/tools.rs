@@ -2,7 +2,7 @@
 
 mod common;
 
-use cadenza_engine::{Job, KeyScale, Mode, Scale, Tool};
+use cadenza_engine::{Job, KeyChoice, KeyScale, Mode, Scale, Tool};
 use cadenza_music::spec::{MELODY_MAX_PITCH, MELODY_MIN_PITCH};
 use common::*;
 
@@ -123,7 +123,7 @@ fn continue_melody_key_mask() {
         bars: 4,
         temperature: 2.0,
         continuation_only: true,
-        key: Some(key),
+        key: key.into(),
         inputs: vec![melody_a()],
         ..job(Tool::Continue, Mode::Melody)
     };
@@ -141,7 +141,7 @@ fn continue_melody_key_mask() {
     let free = run(
         &mut e,
         &Job {
-            key: None,
+            key: KeyChoice::Off,
             ..j.clone()
         },
     )
@@ -155,7 +155,7 @@ fn continue_melody_key_mask() {
     let out = run(
         &mut e,
         &Job {
-            key: Some(minor),
+            key: minor.into(),
             ..j
         },
     )
@@ -254,7 +254,7 @@ fn generate_melody() {
     let out = run(
         &mut e,
         &Job {
-            key: Some(key),
+            key: key.into(),
             temperature: 1.5,
             bars: 4,
             variations: 8,

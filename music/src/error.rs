@@ -54,8 +54,8 @@ pub enum MusicError {
     #[error("malformed MIDI file: {0}")]
     MidiMalformed(String),
 
-    #[error("MIDI file format 2 (independent sequences) is not supported")]
-    MidiFormatUnsupported,
+    #[error("MIDI file format {0} does not exist (formats 0, 1 and 2 do)")]
+    MidiFormatUnsupported(u16),
 
     #[error("MIDI header declares {0} ticks per quarter note")]
     InvalidPpq(u16),
@@ -75,6 +75,22 @@ pub enum MusicError {
     InvalidTimeSignature {
         numerator: u8,
         denominator_power: u8,
+    },
+
+    /// A meter change inside the music: Cadenza never re-bars it (see `midi_import`).
+    #[error(
+        "the meter changes from {from_num}/{from_den} to {to_num}/{to_den} at bar {bar} \
+         (tick {tick} at 480 PPQ); Cadenza works in one meter per clip and will not re-bar the \
+         music: cut the clip before bar {bar}, or from bar {bar} on, and use that part"
+    )]
+    MeterChange {
+        /// 1-based, counted in the meters before the change.
+        bar: u32,
+        tick: u64,
+        from_num: u8,
+        from_den: u8,
+        to_num: u8,
+        to_den: u8,
     },
 
     #[error("no track named {0:?}")]

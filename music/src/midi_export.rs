@@ -1,5 +1,5 @@
-//! Standard MIDI File export: format 1 at 480 PPQ, a conductor track (tempo, time signature) and
-//! one named note track, so any DAW and our own importer read it back.
+//! Standard MIDI File export: format 1 at 480 PPQ, a conductor track (the tempo map and the time
+//! signature) and one named note track, so any DAW and our own importer read it back.
 //!
 //! Importing an exported clip gives the identical clip, provided no two notes of one pitch and
 //! channel are nested (one starting after and ending before another): MIDI cannot tell which
@@ -13,13 +13,17 @@ use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, T
 use crate::clip::{Clip, Tick, PPQ};
 use crate::error::{MusicError, Result};
 use crate::midi_import::{
-    DEFAULT_TEMPO_US_PER_QUARTER, MAX_TEMPO_US_PER_QUARTER, MIN_TEMPO_US_PER_QUARTER,
+    TempoChange, DEFAULT_TEMPO_US_PER_QUARTER, MAX_TEMPO_US_PER_QUARTER, MIN_TEMPO_US_PER_QUARTER,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportOptions {
+    /// The tempo at tick 0.
     pub tempo_us_per_quarter: u32,
     pub track_name: String,
+    /// The song's later tempo changes (the tempo map), in the clip's ticks: written into the
+    /// conductor track. Changes at tick 0 or at or after the clip's end are left out.
+    pub tempo_changes: Vec<TempoChange>,
 }
 
 impl Default for ExportOptions {
@@ -27,6 +31,7 @@ impl Default for ExportOptions {
         ExportOptions {
             tempo_us_per_quarter: DEFAULT_TEMPO_US_PER_QUARTER,
             track_name: "Cadenza".into(),
+            tempo_changes: Vec::new(),
         }
     }
 }
@@ -42,6 +47,37 @@ impl ExportOptions {
         ExportOptions {
             tempo_us_per_quarter: us,
             track_name: track_name.into(),
+            tempo_changes: Vec::new(),
+        }
+    }
+
+    /// A song's tempo map from `from` ticks on, as seen by a clip that starts there: the tempo in
+    /// effect at `from` at tick 0, the later changes moved by `-from`. `initial` is the tempo
+    /// before the first change.
+    pub fn with_tempo_map(
+        initial: u32,
+        changes: &[TempoChange],
+        from: Tick,
+        track_name: &str,
+    ) -> Self {
+        let mut sorted = changes.to_vec();
+        sorted.sort_by_key(|c| c.tick);
+        let at_start = sorted
+            .iter()
+            .rev()
+            .find(|c| c.tick <= from)
+            .map_or(initial, |c| c.us_per_quarter);
+        ExportOptions {
+            tempo_us_per_quarter: at_start,
+            track_name: track_name.into(),
+            tempo_changes: sorted
+                .iter()
+                .filter(|c| c.tick > from)
+                .map(|c| TempoChange {
+                    tick: c.tick - from,
+                    us_per_quarter: c.us_per_quarter,
+                })
+                .collect(),
         }
     }
 }
@@ -71,17 +107,22 @@ pub fn export_midi(clip: &Clip, options: &ExportOptions) -> Result<Vec<u8>> {
         });
     }
     let tempo = options.tempo_us_per_quarter;
-    if !(MIN_TEMPO_US_PER_QUARTER..=MAX_TEMPO_US_PER_QUARTER).contains(&tempo) {
-        return Err(MusicError::AbsurdTempo {
-            us_per_quarter: tempo,
-            min: MIN_TEMPO_US_PER_QUARTER,
-            max: MAX_TEMPO_US_PER_QUARTER,
-        });
-    }
+    let check = |tempo: u32| {
+        if (MIN_TEMPO_US_PER_QUARTER..=MAX_TEMPO_US_PER_QUARTER).contains(&tempo) {
+            Ok(())
+        } else {
+            Err(MusicError::AbsurdTempo {
+                us_per_quarter: tempo,
+                min: MIN_TEMPO_US_PER_QUARTER,
+                max: MAX_TEMPO_US_PER_QUARTER,
+            })
+        }
+    };
+    check(tempo)?;
     let length = clip.time_signature.ticks_per_bar() as u64 * clip.bars as u64;
     let length = Tick::try_from(length).map_err(|_| MusicError::ClipTooLong { ticks: length })?;
 
-    let conductor = with_deltas(vec![
+    let mut conductor = vec![
         (0, TrackEventKind::Meta(MetaMessage::Tempo(u24::new(tempo)))),
         (
             0,
@@ -92,8 +133,18 @@ pub fn export_midi(clip: &Clip, options: &ExportOptions) -> Result<Vec<u8>> {
                 8,
             )),
         ),
-        (length, TrackEventKind::Meta(MetaMessage::EndOfTrack)),
-    ])?;
+    ];
+    let mut changes = options.tempo_changes.clone();
+    changes.sort_by_key(|c| c.tick);
+    for c in changes.iter().filter(|c| c.tick > 0 && c.tick < length) {
+        check(c.us_per_quarter)?;
+        conductor.push((
+            c.tick,
+            TrackEventKind::Meta(MetaMessage::Tempo(u24::new(c.us_per_quarter))),
+        ));
+    }
+    conductor.push((length, TrackEventKind::Meta(MetaMessage::EndOfTrack)));
+    let conductor = with_deltas(conductor)?;
 
     let mut notes = clip.notes.clone();
     notes.sort_by_key(|n| (n.start, n.pitch, n.end, n.channel, n.velocity));

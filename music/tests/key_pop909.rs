@@ -24,6 +24,15 @@ use cadenza_music::key::{KeyFinder, Mode, Profile, Weighting};
 use cadenza_music::midi_import::TempoChange;
 use cadenza_music::{detect_key, import_midi_file, ImportOptions, Note, PPQ};
 
+/// Datasets are read with every bar in the first meter (a few songs change meter; training reads
+/// them the same way).
+fn dataset(options: ImportOptions) -> ImportOptions {
+    ImportOptions {
+        meter_changes: cadenza_music::midi_import::MeterChanges::FirstMeter,
+        ..options
+    }
+}
+
 /// "C", "C#"/"Db", … "B" → pitch class.
 fn pitch_class(name: &str) -> Option<u8> {
     let mut chars = name.chars();
@@ -198,7 +207,7 @@ fn pop909_songs() -> Vec<Song> {
             .iter()
             .find(|s| s.1 != key)
             .map(|_| segments.iter().take_while(|s| s.1 == key).last().unwrap().0);
-        let m = import_midi_file(&mid, &ImportOptions::track_named("MELODY"))
+        let m = import_midi_file(&mid, &dataset(ImportOptions::track_named("MELODY")))
             .unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(m.track_names[m.track.unwrap()], "MELODY", "{id}");
         let first_span = match first_end {

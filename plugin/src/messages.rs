@@ -23,8 +23,21 @@ pub struct ToolSettings {
     pub interp_steps: u8,
     /// Best-of-N candidates per result, 1..=8 (the Quality parameter).
     pub quality: u8,
-    /// Melody tools: (tonic pitch class, scale) to keep to.
-    pub key: Option<(u8, Scale)>,
+    /// Melody tools: which notes may start.
+    pub key: KeySetting,
+    /// Drums (Continue, Generate, Interpolate): run the Groove model over the new notes.
+    pub humanize: bool,
+}
+
+/// The Key setting of a request (melody tools).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySetting {
+    /// Any note.
+    Off,
+    /// The input's own key, detected by the engine (reported in [`WorkerEvent::Finished`]).
+    Auto,
+    /// (tonic pitch class, scale) the user picked.
+    Fixed(u8, Scale),
 }
 
 /// What the requester wants done with a capture snapshot.
@@ -147,10 +160,13 @@ impl JobError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerEvent {
     Started { id: u64 },
-    Finished { id: u64, variations: usize },
+    /// `detected_key`: with Key: Auto, the key the engine found in the input and kept the new
+    /// notes to (e.g. "A:minor"), for the panel to show.
+    Finished { id: u64, variations: usize, detected_key: Option<cadenza_engine::KeyScale> },
     Failed { id: u64, error: JobError },
     /// Something the musician should know about a finished job (e.g. chords reduced to the top
-    /// line, a variation with no new notes).
+    /// line, a variation that came out with no new notes and was made again, a continuation
+    /// that starts right after the music instead of after a long silent tail).
     Warning { id: u64, message: String },
     /// A Jam answer went to the audio thread (and into the results list).
     JamAnswered { id: u64, call: Clip, answer: Clip },

@@ -2,10 +2,10 @@
 //! plugin's [`Generator`] trait. It is built on the worker thread at the first job, so neither a
 //! host's plugin scan nor `activate()` loads the runtime or a model.
 
-use cadenza_engine::{Engine, EngineConfig, Job, KeyScale};
+use cadenza_engine::{Engine, EngineConfig, Job, KeyChoice, KeyScale};
 use cadenza_music::Clip;
 
-use crate::messages::{JobError, JobPurpose, JobRequest, ToolSettings};
+use crate::messages::{JobError, JobPurpose, JobRequest, KeySetting, ToolSettings};
 use crate::params::{Mode, Scale, Tool};
 use crate::worker::{Generator, Progress};
 
@@ -13,6 +13,7 @@ use crate::worker::{Generator, Progress};
 pub struct OnnxGenerator {
     engine: Option<Engine>,
     warnings: Vec<String>,
+    detected_key: Option<KeyScale>,
 }
 
 impl OnnxGenerator {
@@ -38,18 +39,24 @@ impl Generator for OnnxGenerator {
             }
         };
         self.warnings.extend(output.warnings);
+        self.detected_key = output.detected_key;
         Ok(output.clips)
     }
 
     fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
     }
+
+    fn take_detected_key(&mut self) -> Option<KeyScale> {
+        self.detected_key.take()
+    }
 }
 
 /// Maps the plugin's request onto an engine job: Generate takes no input, Interpolate takes A
 /// and B, the others take A.
 pub fn job_for(request: &JobRequest) -> Job {
-    let ToolSettings { tool, mode, temperature, variations, length_bars, interp_steps, quality, key } = request.settings;
+    let ToolSettings { tool, mode, temperature, variations, length_bars, interp_steps, quality, key, humanize } =
+        request.settings;
     let inputs_needed = tool.rules().inputs;
     Job {
         tool: match tool {
@@ -72,7 +79,12 @@ pub fn job_for(request: &JobRequest) -> Job {
         continuation_only: matches!(request.purpose, JobPurpose::JamAnswer { .. }),
         seed: request.seed,
         quality: (quality as usize).clamp(1, cadenza_engine::MAX_QUALITY),
-        key: key.map(|(tonic, scale)| KeyScale::new(tonic, engine_scale(scale))),
+        key: match key {
+            KeySetting::Off => KeyChoice::Off,
+            KeySetting::Auto => KeyChoice::Auto,
+            KeySetting::Fixed(tonic, scale) => KeyChoice::Fixed(KeyScale::new(tonic, engine_scale(scale))),
+        },
+        humanize,
         inputs: request.inputs.iter().take(inputs_needed).cloned().collect(),
     }
 }

@@ -23,7 +23,10 @@ pub enum Mode {
     Drums,
 }
 
-/// The key the melody tools keep to (Off = any note).
+/// The key the melody tools keep to: Auto (the default) finds the input's key and scale, Off is
+/// any note, the others are the tonic of a key the user picks (with Scale). Auto is the last
+/// variant so projects saved before it existed load their Key unchanged (enums are saved by
+/// index).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyRoot {
     Off,
@@ -44,12 +47,24 @@ pub enum KeyRoot {
     #[name = "Bb"]
     BFlat,
     B,
+    /// Key: Auto: the input's own key (detected), shown in the panel after each job.
+    Auto,
 }
 
 impl KeyRoot {
-    /// Pitch class 0..=11, or `None` for Off.
+    /// Pitch class 0..=11 of a picked key, or `None` for Off and Auto.
     pub fn pitch_class(self) -> Option<u8> {
-        (self != KeyRoot::Off).then(|| self.to_index() as u8 - 1)
+        (!matches!(self, KeyRoot::Off | KeyRoot::Auto)).then(|| self.to_index() as u8 - 1)
+    }
+
+    /// The request's key setting with `scale`.
+    pub fn setting(self, scale: Scale) -> crate::messages::KeySetting {
+        use crate::messages::KeySetting;
+        match (self, self.pitch_class()) {
+            (KeyRoot::Auto, _) => KeySetting::Auto,
+            (_, Some(tonic)) => KeySetting::Fixed(tonic, scale),
+            _ => KeySetting::Off,
+        }
     }
 }
 
@@ -157,9 +172,13 @@ pub struct CadenzaParams {
     /// captured bars.
     #[id = "generate"]
     pub generate: BoolParam,
-    /// Melody tools only start notes in this key (Off = any note).
+    /// Melody tools only start notes in this key (Auto = the input's key, Off = any note).
     #[id = "key"]
     pub key: EnumParam<KeyRoot>,
+    /// Drums (Continue, Generate, Interpolate): Cadenza's Groove model plays the new notes with
+    /// performed velocity and micro-timing.
+    #[id = "humanize"]
+    pub humanize: BoolParam,
     #[id = "scale"]
     pub scale: EnumParam<Scale>,
     /// Plays Cadenza's MIDI output on its audio output with a simple sine, for hosts that
@@ -215,7 +234,8 @@ impl CadenzaParams {
             capture_bars: IntParam::new("Capture bars", 4, IntRange::Linear { min: 1, max: 32 })
                 .with_unit(" bars"),
             generate: BoolParam::new("Generate", false),
-            key: EnumParam::new("Key", KeyRoot::Off),
+            key: EnumParam::new("Key", KeyRoot::Auto),
+            humanize: BoolParam::new("Humanize", true),
             scale: EnumParam::new("Scale", Scale::Major),
             preview: BoolParam::new("Preview synth", false),
             jam: BoolParam::new("Jam", false),
@@ -248,7 +268,8 @@ impl CadenzaParams {
             length_bars: self.length_bars.value() as u16,
             interp_steps: self.interp_steps.value() as u8,
             quality: self.quality.value() as u8,
-            key: self.key.value().pitch_class().map(|tonic| (tonic, self.scale.value())),
+            key: self.key.value().setting(self.scale.value()),
+            humanize: self.humanize.value(),
         }
     }
 }

@@ -42,6 +42,11 @@ pub trait Generator: Send + 'static {
     fn take_warnings(&mut self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Key: Auto: the key the last job found in its input (once).
+    fn take_detected_key(&mut self) -> Option<cadenza_engine::KeyScale> {
+        None
+    }
 }
 
 /// Owns the worker thread; dropping it stops and joins the thread.
@@ -274,6 +279,7 @@ impl Worker {
         for message in self.generator.take_warnings() {
             end.notify(WorkerEvent::Warning { id: job.id, message });
         }
+        let _ = self.generator.take_detected_key();
         let call = job.inputs.first().cloned().unwrap_or_else(|| Clip::new(1, Default::default(), false));
         let answer = match outcome {
             Ok(clips) if !clips.is_empty() => {
@@ -331,6 +337,7 @@ impl Worker {
         for message in self.generator.take_warnings() {
             end.notify(WorkerEvent::Warning { id: job.id, message });
         }
+        let detected_key = self.generator.take_detected_key();
         match outcome {
             Ok(clips) if !clips.is_empty() => {
                 let count = clips.len();
@@ -339,7 +346,7 @@ impl Worker {
                 session.selected = Some(0);
                 drop(session);
                 end.session().mark_changed();
-                end.notify(WorkerEvent::Finished { id: job.id, variations: count });
+                end.notify(WorkerEvent::Finished { id: job.id, variations: count, detected_key });
             }
             Ok(_) => end.notify(WorkerEvent::Failed {
                 id: job.id,

@@ -125,7 +125,7 @@ fn the_editor_can_ask_for_the_capture_in_slot_b_and_submit_a_job() {
     let settings = host.plugin.params_arc().tool_settings();
     let id = host.plugin.editor_end().submit(settings, 7).expect("queued");
     let event = host.wait_for_engine(WAIT);
-    assert_eq!(event, WorkerEvent::Finished { id, variations: settings.variations as usize });
+    assert_eq!(event, WorkerEvent::Finished { id, variations: settings.variations as usize, detected_key: None });
 }
 
 #[test]
@@ -211,10 +211,10 @@ use cadenza_tests::OctaveEcho;
     assert_eq!(
         events,
         vec![
-            WorkerEvent::Finished { id: first, variations: 1 },
+            WorkerEvent::Finished { id: first, variations: 1, detected_key: None },
             WorkerEvent::Failed { id: stale, error: JobError::Superseded },
             WorkerEvent::Started { id: newest },
-            WorkerEvent::Finished { id: newest, variations: 3 },
+            WorkerEvent::Finished { id: newest, variations: 3, detected_key: None },
         ]
     );
 }

@@ -1,27 +1,39 @@
-//! Drumify and Groove with the GrooVAE-style model, over inputs of any length.
+//! Drumify and Groove with the GrooVAE-style model, over inputs of any length, and Humanize (the
+//! Groove model run over the drum results of Continue, Generate and Interpolate).
 //!
 //! The model reads and writes 2-bar windows. Long clips are cut into windows that overlap by one
-//! bar (hop = 1 bar) and decoded as ONE batch (windows × variations): every bar except the first
-//! and last is seen by two windows, each with a bar of context on one side. The two predictions
-//! of a step are blended with triangular weights (more weight towards a window's centre), so
-//! hits, velocities and timing flow across the seams instead of restarting every two bars.
-//! A variation uses the same noise `eps` in every window: `z = mu + T · sigma · eps`, so its
-//! character stays the same along the clip. A 1-bar clip is padded to 2 bars and cut back.
+//! bar (hop = 1 bar) and decoded as ONE batch (clips × variations × windows): every bar except
+//! the first and last is seen by two windows, each with a bar of context on one side. The two
+//! predictions of a step are blended with triangular weights (more weight towards a window's
+//! centre), so hits, velocities and timing flow across the seams instead of restarting every two
+//! bars. A variation uses the same noise `eps` in every window: `z = mu + T · sigma · eps`, so
+//! its character stays the same along the clip. A 1-bar clip is padded to 2 bars and cut back.
 //!
 //! - Drumify: input = tap encoding of every onset (any instrument); hits come from the model
-//!   (T = 0: hit probability > 0.5; otherwise Bernoulli(sigmoid(logit / T))).
+//!   (T = 0: hit probability > 0.5; otherwise Bernoulli(sigmoid(logit / T))). Velocities follow
+//!   the input's dynamics (its level and accents per position in the bar), shaped by the
+//!   model's accents ([`HUMANIZE_SPREAD`]); a drum input lends its kit pieces ([`Kit`]).
 //! - Groove: input = the quantized drum hits (velocity and offset zeroed, as the model was
-//!   trained); the output keeps exactly the input's hits and takes velocity and micro-timing
-//!   from the model.
+//!   trained). The output is exactly the user's notes — same pitches (side stick stays side
+//!   stick, pedal hat stays pedal hat), same count, same lengths — moved to the model's
+//!   micro-timing, with the user's velocity scaled by the model's accent (at most
+//!   ±[`HUMANIZE_SPREAD`]). Notes the drum map does not know keep their timing and velocity.
+//!   The nine classes are only the model's view of the kit.
+//! - Humanize: Groove over the notes a tool wrote (the input's own bars stay as played).
+
+use std::collections::HashMap;
 
 use cadenza_music::quantize::quantize;
-use cadenza_music::spec::{DRUM_CLASSES, GROOVE_FLOATS_PER_STEP};
+use cadenza_music::spec::{DRUM_CLASSES, GROOVE_FLOATS_PER_STEP, TICKS_PER_STEP};
 use cadenza_music::{
-    decode_groove, encode_groove_quantized, encode_tap_quantized, DrumMap, GrooveRow,
+    decode_groove, encode_groove_quantized, encode_tap_quantized, step_of_tick, Clip, DrumMap,
+    GrooveRow,
 };
 
+use crate::dynamics::{bar_position, Dynamics, HUMANIZE_SPREAD};
 use crate::error::{from_music, EngineError};
 use crate::job::{Job, Output, Tool};
+use crate::kit::Kit;
 use crate::models::{GrooveNet, Progress};
 use crate::prepare;
 use crate::sampling::{sample_bernoulli, Pcg32};
@@ -44,6 +56,234 @@ fn tri(p: usize, w: usize) -> f32 {
     (p.min(w - 1 - p) + 1) as f32
 }
 
+/// What the model makes of one clip in one variation, blended over its windows: per step and
+/// voice the velocity (0..1), the offset (fraction of a step) and the hit logit.
+pub(crate) struct Performance {
+    pub total: usize,
+    pub voices: usize,
+    pub velocity: Vec<f32>,
+    pub offset: Vec<f32>,
+    pub logit: Vec<f32>,
+}
+
+impl Performance {
+    fn at(&self, v: &[f32], step: usize, voice: usize) -> f32 {
+        let x = v[step * self.voices + voice];
+        if x.is_finite() {
+            x
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Runs the net over each clip's feature rows (`rows[i]`: `steps × in_floats`, flat), with
+/// `eps_rngs.len() / rows.len()` noise draws per clip (`eps_rngs[i * nv + v]`): one encoder run
+/// and one decoder run for everything. Returns the performances in the same order.
+fn perform(
+    net: &mut GrooveNet,
+    rows: &[Vec<f32>],
+    temperature: f32,
+    eps_rngs: &mut [Pcg32],
+) -> Result<Vec<Performance>, EngineError> {
+    let (w, f, zd) = (net.steps, net.in_floats, net.z_dim);
+    let nv = eps_rngs.len() / rows.len().max(1);
+    let hop = prepare::steps_of_bars(1);
+    let mut starts = Vec::with_capacity(rows.len());
+    let mut x = Vec::new();
+    for r in rows {
+        let total = r.len() / f;
+        let s = window_starts(total, w, hop);
+        for &start in &s {
+            for p in 0..w {
+                let step = start + p;
+                if step < total {
+                    x.extend_from_slice(&r[step * f..(step + 1) * f]);
+                } else {
+                    x.extend(std::iter::repeat_n(0.0, f));
+                }
+            }
+        }
+        starts.push((total, s));
+    }
+    let windows: usize = starts.iter().map(|s| s.1.len()).sum();
+    let (mu, sigma) = net.encode(&x, windows)?;
+
+    // Decoder batch: clip-major, then variation, then window.
+    let mut z = Vec::with_capacity(windows * nv * zd);
+    let mut xb = Vec::with_capacity(windows * nv * w * f);
+    let mut first = 0;
+    for (i, (_, s)) in starts.iter().enumerate() {
+        for rng in &mut eps_rngs[i * nv..(i + 1) * nv] {
+            let eps: Vec<f32> = (0..zd).map(|_| rng.next_normal() as f32).collect();
+            for k in first..first + s.len() {
+                let (m, sd) = (&mu[k * zd..(k + 1) * zd], &sigma[k * zd..(k + 1) * zd]);
+                for ((m, s), e) in m.iter().zip(sd).zip(&eps) {
+                    z.push(m + temperature * s * e);
+                }
+            }
+            xb.extend_from_slice(&x[first * w * f..(first + s.len()) * w * f]);
+        }
+        first += s.len();
+    }
+    let batch = windows * nv;
+    let out = net.decode(&z, &xb, batch)?;
+
+    let (of, vo) = (net.out_floats, net.voices);
+    let mut perfs = Vec::with_capacity(rows.len() * nv);
+    let mut b = 0;
+    for (total, s) in &starts {
+        let total = *total;
+        for _ in 0..nv {
+            let mut acc = vec![0.0f32; total * of];
+            let mut logit = vec![0.0f32; total * vo];
+            let mut weight = vec![0.0f32; total];
+            for &start in s {
+                for p in 0..w {
+                    let step = start + p;
+                    if step >= total {
+                        break;
+                    }
+                    let wt = tri(p, w);
+                    weight[step] += wt;
+                    let g = &out.groove[(b * w + p) * of..(b * w + p + 1) * of];
+                    for (a, &gv) in acc[step * of..(step + 1) * of].iter_mut().zip(g) {
+                        *a += wt * gv;
+                    }
+                    let hl = &out.hit_logits[(b * w + p) * vo..(b * w + p + 1) * vo];
+                    for (a, &lv) in logit[step * vo..(step + 1) * vo].iter_mut().zip(hl) {
+                        *a += wt * lv;
+                    }
+                }
+                b += 1;
+            }
+            let mut perf = Performance {
+                total,
+                voices: vo,
+                velocity: vec![0.0; total * vo],
+                offset: vec![0.0; total * vo],
+                logit,
+            };
+            for step in 0..total {
+                let wt = weight[step].max(f32::MIN_POSITIVE);
+                for voice in 0..vo {
+                    let base = step * of + voice * 3;
+                    perf.velocity[step * vo + voice] = acc[base + 1] / wt;
+                    perf.offset[step * vo + voice] = acc[base + 2] / wt;
+                    perf.logit[step * vo + voice] /= wt;
+                }
+            }
+            perfs.push(perf);
+        }
+    }
+    Ok(perfs)
+}
+
+/// The groove model's input for a drum clip: its quantized hits, velocity and offset zeroed (as
+/// the model was trained). Also returns how many notes the drum map does not know.
+fn hit_rows(clip: &Clip, map: &DrumMap) -> Result<(Vec<f32>, usize, bool), EngineError> {
+    let q = quantize(clip).map_err(from_music)?;
+    let g = encode_groove_quantized(&q, map);
+    let mut any = false;
+    let mut x = Vec::with_capacity(g.rows.len() * GROOVE_FLOATS_PER_STEP);
+    for row in &g.rows {
+        for (k, &v) in row.iter().enumerate() {
+            // hits only: velocity and offset zeroed
+            if k % 3 == 0 {
+                any |= v > 0.5;
+                x.push(v);
+            } else {
+                x.push(0.0);
+            }
+        }
+    }
+    Ok((x, g.dropped.unmapped, any))
+}
+
+/// The user's notes of `clip` from tick `from` on, moved to the performance's micro-timing and
+/// with their velocity scaled by its accents (see the module docs). Same notes, same order.
+pub(crate) fn humanize_notes(clip: &Clip, perf: &Performance, from: u32, map: &DrumMap) -> Clip {
+    let len = clip.length_ticks().max(1);
+    let lo = from.min(len - 1) as i64;
+    let target = |n: &cadenza_music::Note| -> Option<(usize, usize)> {
+        if n.start < from {
+            return None;
+        }
+        let class = map.class_of(n.pitch)?;
+        let step = step_of_tick(n.start) as usize;
+        (step < perf.total).then_some((step, class))
+    };
+    // The model's mean velocity per class over the notes it humanizes: its accents are its
+    // velocities relative to that.
+    let mut sum = [0.0f64; DRUM_CLASSES];
+    let mut count = [0u32; DRUM_CLASSES];
+    let mut anchor: HashMap<(usize, usize), u32> = HashMap::new();
+    for n in &clip.notes {
+        if let Some((s, c)) = target(n) {
+            sum[c] += perf.at(&perf.velocity, s, c) as f64;
+            count[c] += 1;
+            let a = anchor.entry((s, c)).or_insert(n.start);
+            *a = (*a).min(n.start);
+        }
+    }
+    let mut out = clip.clone();
+    for n in &mut out.notes {
+        let Some((s, c)) = target(n) else { continue };
+        let mean = sum[c] / count[c].max(1) as f64;
+        let vm = perf.at(&perf.velocity, s, c) as f64;
+        let ratio = if mean > 1e-3 {
+            (vm / mean).clamp(1.0 - HUMANIZE_SPREAD as f64, 1.0 + HUMANIZE_SPREAD as f64)
+        } else {
+            1.0
+        };
+        let velocity = (n.velocity as f64 * ratio).round().clamp(1.0, 127.0) as u8;
+        let offset = perf.at(&perf.offset, s, c).clamp(-0.5, 0.5);
+        let grid = (s as i64) * TICKS_PER_STEP as i64;
+        let flam = n.start as i64 - anchor[&(s, c)] as i64;
+        let start = (grid + (offset * TICKS_PER_STEP as f32).round() as i64 + flam)
+            .clamp(lo, len as i64 - 1) as u32;
+        let duration = n.end.saturating_sub(n.start).max(1);
+        n.velocity = velocity;
+        n.start = start;
+        n.end = start.saturating_add(duration).min(len).max(start + 1);
+    }
+    out.sort();
+    out
+}
+
+/// Humanize: runs the Groove model over the drum clips a tool made and gives the notes of clip
+/// `i` from tick `from[i]` on a performed timing and velocity (one batch for all clips).
+pub(crate) fn humanize(
+    net: &mut GrooveNet,
+    clips: &mut [Clip],
+    from: &[u32],
+    temperature: f32,
+    seed: u64,
+) -> Result<(), EngineError> {
+    let map = DrumMap::default();
+    let mut rows = Vec::with_capacity(clips.len());
+    let mut which = Vec::new();
+    for (i, c) in clips.iter().enumerate() {
+        let (x, _, any) = hit_rows(c, &map)?;
+        if any && c.notes.iter().any(|n| n.start >= from[i]) {
+            rows.push(x);
+            which.push(i);
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut eps: Vec<Pcg32> = which
+        .iter()
+        .map(|&i| Pcg32::for_variation(seed, purpose::HUMANIZE, i))
+        .collect();
+    let perfs = perform(net, &rows, temperature.min(1.0), &mut eps)?;
+    for (&i, perf) in which.iter().zip(&perfs) {
+        clips[i] = humanize_notes(&clips[i], perf, from[i], &map);
+    }
+    Ok(())
+}
+
 pub(crate) fn run(
     net: &mut GrooveNet,
     job: &Job,
@@ -55,130 +295,115 @@ pub(crate) fn run(
     let drumify = job.tool == Tool::Drumify;
     let map = DrumMap::default();
     let mut warnings = Vec::new();
-    let q = quantize(input).map_err(from_music)?;
-    let total = q.steps as usize;
-    let (w, f) = (net.steps, net.in_floats);
-    let hop = prepare::steps_of_bars(1);
-    let starts = window_starts(total, w, hop);
-    let nw = starts.len();
-
-    // Inputs per window (padded past the clip end with silence).
-    let mut x = Vec::with_capacity(nw * w * f);
-    let mut input_hits: Vec<[bool; DRUM_CLASSES]> = vec![[false; DRUM_CLASSES]; total];
-    if drumify {
-        for &s in &starts {
-            x.extend(encode_tap_quantized(&q.window(s as u32, w as u32)).flat());
-        }
+    let rows = if drumify {
+        let q = quantize(input).map_err(from_music)?;
+        encode_tap_quantized(&q).flat()
     } else {
-        let full = encode_groove_quantized(&q, &map);
-        prepare::warn_unmapped(full.dropped.unmapped, "the input", &mut warnings);
-        if full
-            .rows
-            .iter()
-            .all(|r| r.iter().step_by(3).all(|&h| h == 0.0))
-        {
+        let (x, unmapped, any) = hit_rows(input, &map)?;
+        if !any {
             return Err(EngineError::EmptyInput(
                 "the input has no notes the drum map knows (kick, snare, hats, toms, cymbals)"
                     .into(),
             ));
         }
-        for (step, row) in full.rows.iter().enumerate() {
-            for v in 0..net.voices {
-                input_hits[step][v] = row[v * 3] > 0.5;
-            }
+        if unmapped > 0 {
+            warnings.push(format!(
+                "{unmapped} note(s) of the input are on pitches the drum map does not know; \
+                 they were kept as played"
+            ));
         }
-        for &s in &starts {
-            let g = encode_groove_quantized(&q.window(s as u32, w as u32), &map);
-            for row in &g.rows {
-                for (k, &v) in row.iter().enumerate() {
-                    // hits only: velocity and offset zeroed
-                    x.push(if k % 3 == 0 { v } else { 0.0 });
-                }
-            }
-        }
-    }
-    if x.len() != nw * w * f {
+        x
+    };
+    if rows.len() % net.in_floats != 0 {
         return Err(EngineError::ort(
             "preparing the groove input",
             format!(
-                "{} floats per step in the encoding, the model wants {f}",
-                x.len() / (nw * w)
+                "{} floats in the encoding, the model wants {} per step",
+                rows.len(),
+                net.in_floats
             ),
         ));
     }
     let mut progress = Progress::new(2, report, cancel);
     progress.check()?;
-    let (mu, sigma) = net.encode(&x, nw)?;
-    progress.step()?;
-
-    // Batch = variation-major: row (v, k) = variation v, window k.
     let nv = job.variations;
-    let zd = net.z_dim;
     let mut zrng = rngs(job.seed, purpose::GROOVE_Z, nv);
-    let mut z = Vec::with_capacity(nv * nw * zd);
-    let mut xb = Vec::with_capacity(nv * x.len());
-    for r in zrng.iter_mut() {
-        let eps: Vec<f32> = (0..zd).map(|_| r.next_normal() as f32).collect();
-        for k in 0..nw {
-            let (m, sd) = (&mu[k * zd..(k + 1) * zd], &sigma[k * zd..(k + 1) * zd]);
-            for ((m, s), e) in m.iter().zip(sd).zip(&eps) {
-                z.push(m + job.temperature * s * e);
-            }
-        }
-        xb.extend_from_slice(&x);
-    }
-    let out = net.decode(&z, &xb, nv * nw)?;
+    let perfs = perform(net, std::slice::from_ref(&rows), job.temperature, &mut zrng)?;
     progress.step()?;
 
-    let (of, vo) = (net.out_floats, net.voices);
-    let mut hit_rngs: Vec<Pcg32> = rngs(job.seed, purpose::GROOVE_HITS, nv);
     let mut clips = Vec::with_capacity(nv);
-    for (v, hit_rng) in hit_rngs.iter_mut().enumerate() {
-        // Blend overlapping windows.
-        let mut acc = vec![0.0f32; total * of];
-        let mut logit = vec![0.0f32; total * vo];
-        let mut weight = vec![0.0f32; total];
-        for (k, &s) in starts.iter().enumerate() {
-            let b = v * nw + k;
-            for p in 0..w {
-                let step = s + p;
-                if step >= total {
-                    break;
-                }
-                let wt = tri(p, w);
-                weight[step] += wt;
-                let g = &out.groove[(b * w + p) * of..(b * w + p + 1) * of];
-                for (a, &gv) in acc[step * of..(step + 1) * of].iter_mut().zip(g) {
-                    *a += wt * gv;
-                }
-                let hl = &out.hit_logits[(b * w + p) * vo..(b * w + p + 1) * vo];
-                for (a, &lv) in logit[step * vo..(step + 1) * vo].iter_mut().zip(hl) {
-                    *a += wt * lv;
-                }
-            }
+    if !drumify {
+        for perf in &perfs {
+            clips.push(humanize_notes(input, perf, 0, &map));
         }
-        let mut rows: Vec<GrooveRow> = vec![[0.0; GROOVE_FLOATS_PER_STEP]; total];
-        for step in 0..total {
-            let wt = weight[step].max(f32::MIN_POSITIVE);
-            for voice in 0..vo {
-                let hit = if drumify {
-                    sample_bernoulli(logit[step * vo + voice] / wt, job.temperature, hit_rng)
-                } else {
-                    input_hits[step][voice]
-                };
-                if hit {
-                    let base = step * of + voice * 3;
-                    rows[step][voice * 3] = 1.0;
-                    rows[step][voice * 3 + 1] = acc[base + 1] / wt;
-                    rows[step][voice * 3 + 2] = acc[base + 2] / wt;
-                }
-            }
-        }
-        let mut clip = decode_groove(&rows, &map).map_err(from_music)?;
-        clip.bars = input.bars;
+        progress.step()?;
+        return Ok(Output {
+            clips,
+            warnings,
+            ..Output::default()
+        });
+    }
+
+    // Drumify: hits from the model, velocities from the input's dynamics, the input's kit.
+    let dynamics = Dynamics::learn_melody(&[input]).unwrap_or_else(Dynamics::default_melody);
+    let kit = if input.is_drum {
+        Kit::learn(&[input], &map)
+    } else {
+        Kit::gm()
+    };
+    let mut hit_rngs: Vec<Pcg32> = rngs(job.seed, purpose::GROOVE_HITS, nv);
+    for (perf, hit_rng) in perfs.iter().zip(hit_rngs.iter_mut()) {
+        let clip = drumify_clip(perf, job.temperature, hit_rng, input, &dynamics, &kit, &map)?;
         clips.push(clip);
     }
-    Ok(Output { clips, warnings })
+    progress.step()?;
+    Ok(Output {
+        clips,
+        warnings,
+        ..Output::default()
+    })
+}
+
+/// One Drumify variation: hits sampled from the performance (see the module docs).
+pub(crate) fn drumify_clip(
+    perf: &Performance,
+    temperature: f32,
+    hit_rng: &mut Pcg32,
+    input: &Clip,
+    dynamics: &Dynamics,
+    kit: &Kit,
+    map: &DrumMap,
+) -> Result<Clip, EngineError> {
+    let (total, vo) = (perf.total, perf.voices);
+    let mut rows: Vec<GrooveRow> = vec![[0.0; GROOVE_FLOATS_PER_STEP]; total];
+    for (step, row) in rows.iter_mut().enumerate() {
+        for voice in 0..vo {
+            if sample_bernoulli(perf.logit[step * vo + voice], temperature, hit_rng) {
+                row[voice * 3] = 1.0;
+                row[voice * 3 + 1] = perf.at(&perf.velocity, step, voice);
+                row[voice * 3 + 2] = perf.at(&perf.offset, step, voice);
+            }
+        }
+    }
+    let mut clip = decode_groove(&rows, map).map_err(from_music)?;
+    clip.bars = input.bars;
+    clip.time_signature = input.time_signature;
+    // The model's accents relative to its mean, on the input's level at each position.
+    let n = clip.notes.len().max(1) as f64;
+    let mean = clip.notes.iter().map(|x| x.velocity as f64).sum::<f64>() / n;
+    for note in &mut clip.notes {
+        let ratio = if mean > 0.0 {
+            (note.velocity as f64 / mean)
+                .clamp(1.0 - HUMANIZE_SPREAD as f64, 1.0 + HUMANIZE_SPREAD as f64)
+        } else {
+            1.0
+        };
+        let level = dynamics.velocity(None, bar_position(note.start)) as f64;
+        note.velocity = (level * ratio).round().clamp(1.0, 127.0) as u8;
+    }
+    kit.apply(&mut clip, 0, map);
+    clip.sort();
+    Ok(clip)
 }
 
 #[cfg(test)]
@@ -194,5 +419,54 @@ mod tests {
         assert_eq!(tri(0, 32), 1.0);
         assert_eq!(tri(31, 32), 1.0);
         assert_eq!(tri(15, 32), 16.0);
+    }
+
+    #[test]
+    fn humanized_notes_are_the_users() {
+        let map = DrumMap::default();
+        let mut c = Clip::new(1, cadenza_music::TimeSignature::FOUR_FOUR, true);
+        for (p, v, s) in [(37u8, 90u8, 4u32), (44, 80, 2), (42, 80, 0), (99, 50, 3), (43, 105, 15)] {
+            c.notes.push(cadenza_music::Note {
+                pitch: p,
+                velocity: v,
+                start: s * 120,
+                end: s * 120 + 100,
+                channel: 9,
+            });
+        }
+        c.sort();
+        let vo = DRUM_CLASSES;
+        let perf = Performance {
+            total: 16,
+            voices: vo,
+            velocity: (0..16 * vo).map(|i| 0.3 + (i % 7) as f32 * 0.1).collect(),
+            offset: vec![0.2; 16 * vo],
+            logit: vec![0.0; 16 * vo],
+        };
+        let h = humanize_notes(&c, &perf, 0, &map);
+        let mut want: Vec<u8> = c.notes.iter().map(|n| n.pitch).collect();
+        let mut got: Vec<u8> = h.notes.iter().map(|n| n.pitch).collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+        for n in &h.notes {
+            let orig = c.notes.iter().find(|o| o.pitch == n.pitch).unwrap();
+            if n.pitch == 99 {
+                assert_eq!(n, orig, "unknown pitches stay as played");
+                continue;
+            }
+            assert_eq!(n.start, orig.start + 24, "moved by the model's offset");
+            assert_eq!(n.end - n.start, 100.min(1920 - n.start));
+            let (lo, hi) = (orig.velocity as f32 * 0.75, orig.velocity as f32 * 1.25);
+            assert!((lo.floor()..=hi.ceil()).contains(&(n.velocity as f32)));
+            assert!(n.end <= 1920);
+        }
+        // The last step's note cannot move past the clip end.
+        let late = Performance {
+            offset: vec![0.5; 16 * vo],
+            ..perf
+        };
+        let h = humanize_notes(&c, &late, 0, &map);
+        assert!(h.notes.iter().all(|n| n.start < 1920 && n.end <= 1920));
     }
 }

@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = encode_groove(clip, &map);
         let _ = encode_tap(clip);
     }
-    let export = ExportOptions { tempo_us_per_quarter: m.tempo_us_per_quarter, track_name: "fuzz".into() };
+    let export = ExportOptions { tempo_us_per_quarter: m.tempo_us_per_quarter, track_name: "fuzz".into(), ..ExportOptions::default() };
     let Ok(bytes) = export_midi(clip, &export) else { return };
     let once = import_midi(&bytes, &options).expect("exported file imports").clip;
     let bytes = export_midi(&once, &export).expect("re-export");
