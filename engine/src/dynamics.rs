@@ -7,11 +7,11 @@
 //! off-beats) and overall — for drums separately per drum class (kick, snare, …) — plus the
 //! input's velocity range. A new note at position `p` takes, first found:
 //!
-//! - drums: the class's mean at `p`; the class's mean at `p`'s metric level; the class's overall
-//!   mean; for a class the input never played, all instruments' mean at `p` (then at its level,
-//!   then overall);
+//! - drums: the class's mean at `p`; at `p`'s metric level; at the nearest metric level the
+//!   class was played on (a snare never played on the downbeat takes its backbeat level); for a
+//!   class the input never played, all instruments' value at `p` found the same way;
 //! - melody (the top line: of notes starting together, the highest): the mean at `p`; at `p`'s
-//!   level; overall;
+//!   level; at the nearest level;
 //!
 //! clamped to the input's range. So ghost notes stay ghost notes, accents stay accents, and a
 //! quiet player gets quiet continuations. Without an input (Generate) a musical default profile
@@ -97,9 +97,16 @@ impl Table {
         }
     }
 
-    /// The mean at `pos`, else at its metric level (not overall).
+    /// The mean at `pos`, else at its metric level, else at the nearest metric level that has
+    /// one (of two equally near, the weaker: an unplayed off-beat follows the softer playing).
     fn at(&self, pos: usize) -> Option<f32> {
-        self.pos[pos % BAR].or(self.level[metric_level(pos)])
+        let level = metric_level(pos);
+        self.pos[pos % BAR].or(self.level[level]).or_else(|| {
+            (1..LEVELS).find_map(|d| {
+                let weaker = (level + d < LEVELS).then(|| self.level[level + d]).flatten();
+                weaker.or_else(|| level.checked_sub(d).and_then(|l| self.level[l]))
+            })
+        })
     }
 
     fn is_empty(&self) -> bool {
@@ -263,14 +270,7 @@ impl Dynamics {
                 .unwrap_or(((self.min as f32) + (self.max as f32)) / 2.0)
         };
         let v = match class.and_then(|c| self.classes.get(c)).filter(|t| !t.is_empty()) {
-            Some(t) => t.at(pos).unwrap_or_else(|| {
-                // The class's level, shaped by the accent all instruments have at `pos`.
-                let level = t.all.unwrap_or_else(overall);
-                match (self.all.at(pos), self.all.all) {
-                    (Some(here), Some(mean)) if mean > 0.0 => level * here / mean,
-                    _ => level,
-                }
-            }),
+            Some(t) => t.at(pos).or(t.all).unwrap_or_else(overall),
             None => overall(),
         };
         (v.round() as i32).clamp(self.min.max(1) as i32, self.max.clamp(1, 127) as i32) as u8
@@ -383,8 +383,8 @@ mod tests {
         let d = Dynamics::learn_melody(&[&c]).unwrap();
         assert_eq!(d.velocity(None, 0), 80);
         assert_eq!(d.velocity(None, 2), 60);
-        // Unplayed sixteenth off-beat: overall mean.
-        assert_eq!(d.velocity(None, 1), 68);
+        // Unplayed sixteenth off-beat: the nearest level played, the eighth off-beats.
+        assert_eq!(d.velocity(None, 1), 60);
         let mut gen = Clip::new(1, TimeSignature::FOUR_FOUR, false);
         gen.notes.push(Note {
             pitch: 62,
