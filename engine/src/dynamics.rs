@@ -147,13 +147,29 @@ impl Dynamics {
     /// highest; chords' inner voices are often played softer than the tune), several clips
     /// pooled.
     pub fn learn_melody(clips: &[&Clip]) -> Option<Dynamics> {
+        Self::learn_one_voice(clips, |n| (n.pitch, n.velocity))
+    }
+
+    /// The dynamics of a rhythm (Drumify's taps): of notes starting on one sixteenth, the
+    /// loudest counts, as in the tap encoding.
+    pub fn learn_taps(clips: &[&Clip]) -> Option<Dynamics> {
+        Self::learn_one_voice(clips, |n| (n.velocity, n.velocity))
+    }
+
+    /// One velocity per onset step: of the notes starting there, the one with the highest
+    /// `rank(note).0` gives `rank(note).1`.
+    fn learn_one_voice(
+        clips: &[&Clip],
+        rank: impl Fn(&cadenza_music::Note) -> (u8, u8),
+    ) -> Option<Dynamics> {
         let mut samples: Vec<(usize, f64)> = Vec::new();
         for c in clips {
             let mut top: std::collections::BTreeMap<u32, (u8, u8)> = Default::default();
             for n in c.notes.iter().filter(|n| n.velocity > 0) {
-                let e = top.entry(step_of_tick(n.start)).or_insert((n.pitch, n.velocity));
-                if n.pitch > e.0 {
-                    *e = (n.pitch, n.velocity);
+                let r = rank(n);
+                let e = top.entry(step_of_tick(n.start)).or_insert(r);
+                if r.0 > e.0 {
+                    *e = r;
                 }
             }
             samples.extend(

@@ -169,6 +169,9 @@ pub(crate) struct Lm {
     /// `loglik` (see [`crate::best_of`]). Off by default: it costs a log-sum-exp per row and step.
     pub scoring: bool,
     pub loglik: Vec<f32>,
+    /// The last resort against empty variations (`tools::common::remake_empty`): when set, a
+    /// row that has drawn no onset for `gap` steps draws its next token among the onsets.
+    pub force: Option<ForceOnsets>,
 }
 
 impl Lm {
@@ -196,6 +199,7 @@ impl Lm {
             hidden: state.hidden,
             scoring: false,
             loglik: Vec::new(),
+            force: None,
         })
     }
 
@@ -244,8 +248,12 @@ impl Lm {
         let mut out = vec![Vec::with_capacity(steps); batch];
         let shape_state = [l as i64, batch as i64, h as i64];
         self.loglik = vec![0.0; batch];
+        let mut gaps = vec![0usize; batch];
         for s in 0..steps {
             sample_rows(&logits, self.vocab, temperature, mask, rngs, &mut tokens);
+            if let Some(f) = &self.force {
+                f.apply(&logits, self.vocab, temperature, rngs, &mut tokens, &mut gaps);
+            }
             if self.scoring {
                 add_loglik(&logits, self.vocab, &tokens, &mut self.loglik);
             }
@@ -284,6 +292,8 @@ pub(crate) struct Vae {
     /// Best-of-N: as [`Lm::scoring`] / [`Lm::loglik`], for [`Vae::decode`].
     pub scoring: bool,
     pub loglik: Vec<f32>,
+    /// As [`Lm::force`], for [`Vae::decode`].
+    pub force: Option<ForceOnsets>,
 }
 
 impl Vae {
@@ -346,6 +356,7 @@ impl Vae {
             hidden: state.hidden,
             scoring: false,
             loglik: Vec::new(),
+            force: None,
         })
     }
 
@@ -380,6 +391,7 @@ impl Vae {
         let (mut logits, mut h2, mut c2) = (Vec::new(), Vec::new(), Vec::new());
         let mut out = vec![Vec::with_capacity(steps); batch];
         self.loglik = vec![0.0; batch];
+        let mut gaps = vec![0usize; batch];
         for _ in 0..steps {
             self.decoder.run(
                 &[
@@ -393,6 +405,9 @@ impl Vae {
             std::mem::swap(&mut hs, &mut h2);
             std::mem::swap(&mut cs, &mut c2);
             sample_rows(&logits, self.vocab, temperature, mask, rngs, &mut tokens);
+            if let Some(f) = &self.force {
+                f.apply(&logits, self.vocab, temperature, rngs, &mut tokens, &mut gaps);
+            }
             if self.scoring {
                 add_loglik(&logits, self.vocab, &tokens, &mut self.loglik);
             }
@@ -402,6 +417,64 @@ impl Vae {
             progress.step()?;
         }
         Ok(out)
+    }
+}
+
+/// Onsets forced after a silence (see [`Lm::force`]).
+#[derive(Clone, Debug)]
+pub(crate) struct ForceOnsets {
+    /// Steps without an onset after which the next token must be one.
+    pub gap: usize,
+    /// Which tokens start something (melody: note-ons; drums: any hit).
+    pub onset: Vec<bool>,
+    /// The onsets the job's key mask allows.
+    pub allowed: Vec<bool>,
+}
+
+impl ForceOnsets {
+    /// For a vocabulary whose tokens `onset` marks, under the job's `mask`.
+    pub(crate) fn new(gap: usize, onset: Vec<bool>, mask: Option<&[bool]>) -> ForceOnsets {
+        let allowed = onset
+            .iter()
+            .enumerate()
+            .map(|(i, &o)| o && mask.is_none_or(|m| m[i]))
+            .collect();
+        ForceOnsets {
+            gap: gap.max(1),
+            onset,
+            allowed,
+        }
+    }
+
+    /// Counts each row's silent steps and redraws, among the allowed onsets, the token of a row
+    /// that has been silent for `gap` steps.
+    fn apply(
+        &self,
+        logits: &[f32],
+        vocab: usize,
+        temperature: f32,
+        rngs: &mut [Pcg32],
+        tokens: &mut [i64],
+        gaps: &mut [usize],
+    ) {
+        for (r, (t, g)) in tokens.iter_mut().zip(gaps.iter_mut()).enumerate() {
+            if self.onset.get(*t as usize).copied().unwrap_or(false) {
+                *g = 0;
+                continue;
+            }
+            *g += 1;
+            if *g >= self.gap {
+                sample_rows(
+                    &logits[r * vocab..(r + 1) * vocab],
+                    vocab,
+                    temperature,
+                    Some(&self.allowed),
+                    &mut rngs[r..r + 1],
+                    std::slice::from_mut(t),
+                );
+                *g = 0;
+            }
+        }
     }
 }
 

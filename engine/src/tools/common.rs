@@ -5,6 +5,7 @@ use cadenza_music::spec::{MELODY_FIRST_NOTE_ON, MELODY_MIN_PITCH};
 use cadenza_music::{detect_key, Clip};
 
 use crate::error::EngineError;
+use crate::models::ForceOnsets;
 use crate::job::{Job, KeyChoice, KeyScale, Mode, Scale};
 use crate::prepare;
 
@@ -104,19 +105,36 @@ pub(crate) fn is_empty_output(seq: &[i64], mode: Mode) -> bool {
 }
 
 /// Temperatures of the retries for a variation that came out empty: never below the job's own;
-/// "tame" stays tame (the first retry is only a little warmer than greedy).
+/// "tame" stays tame (the first retry is only a little warmer than greedy). When all of them
+/// come out empty too, a last retry at the first of these temperatures starts a note after every
+/// [`FORCED_GAP_STEPS`] silent steps ([`crate::models::ForceOnsets`]).
 pub const RETRY_TEMPERATURES: [f32; 3] = [0.4, 0.7, 1.0];
 
+/// The last retry's longest silence: a beat.
+pub const FORCED_GAP_STEPS: usize = 4;
+
+/// The last-resort onset rule for a job's vocabulary (melody: note-ons; drums: any hit).
+pub(crate) fn forced_onsets(mode: Mode, vocab: usize, mask: Option<&[bool]>) -> ForceOnsets {
+    let onset = (0..vocab)
+        .map(|t| match mode {
+            Mode::Melody => t >= MELODY_FIRST_NOTE_ON as usize,
+            Mode::Drums => t != 0,
+        })
+        .collect();
+    ForceOnsets::new(FORCED_GAP_STEPS, onset, mask)
+}
+
 /// Remakes the variations of `seqs` for which `empty` holds, at rising temperatures
-/// ([`RETRY_TEMPERATURES`]), by calling `again(indices, temperature, retry)`, which returns one
-/// new sequence per index. Says in `warnings` which variations (numbered by `result_index`, the
+/// ([`RETRY_TEMPERATURES`]), by calling `again(indices, temperature, retry, force)`, which returns
+/// one new sequence per index; the last retry has `force` set (start a note after a silence, see
+/// [`forced_onsets`]). Says in `warnings` which variations (numbered by `result_index`, the
 /// 0-based index of the tool's result a sequence becomes) were remade and which are still empty
 /// (never silently).
 pub(crate) fn remake_empty(
     seqs: &mut [Vec<i64>],
     temperature: f32,
     empty: impl Fn(&[i64]) -> bool,
-    mut again: impl FnMut(&[usize], f32, usize) -> Result<Vec<Vec<i64>>, EngineError>,
+    mut again: impl FnMut(&[usize], f32, usize, bool) -> Result<Vec<Vec<i64>>, EngineError>,
     result_index: impl Fn(usize) -> usize,
     warnings: &mut Vec<String>,
 ) -> Result<(), EngineError> {
@@ -126,13 +144,17 @@ pub(crate) fn remake_empty(
     }
     let first_bad = bad.clone();
     let mut last_t = temperature;
-    for (retry, floor) in RETRY_TEMPERATURES.iter().enumerate() {
+    let plan = RETRY_TEMPERATURES
+        .iter()
+        .map(|&f| (f, false))
+        .chain([(RETRY_TEMPERATURES[0], true)]);
+    for (retry, (floor, force)) in plan.enumerate() {
         if bad.is_empty() {
             break;
         }
-        let t = temperature.max(*floor);
-        last_t = t;
-        let fresh = again(&bad, t, retry)?;
+        let t = temperature.max(floor);
+        last_t = last_t.max(t);
+        let fresh = again(&bad, t, retry, force)?;
         let mut still = Vec::new();
         for (&i, s) in bad.iter().zip(fresh) {
             if empty(&s) {
@@ -150,22 +172,33 @@ pub(crate) fn remake_empty(
         .map(&result_index)
         .collect();
     let bad: Vec<usize> = bad.into_iter().map(&result_index).collect();
+    report_remade(&remade, &bad, temperature, last_t, warnings);
+    Ok(())
+}
+
+/// The warnings of [`remake_empty`]: which results (0-based) were remade, which are still empty.
+pub(crate) fn report_remade(
+    remade: &[usize],
+    still: &[usize],
+    temperature: f32,
+    last_t: f32,
+    warnings: &mut Vec<String>,
+) {
     if !remade.is_empty() {
         warnings.push(format!(
             "{} came out with no new notes (or one held note) at temperature {temperature}; \
              made again at a temperature up to {last_t}",
-            variations(&remade)
+            variations(remade)
         ));
     }
-    if !bad.is_empty() {
+    if !still.is_empty() {
         warnings.push(format!(
             "{} still {} no new notes (or only one held note) at temperature {last_t}: the model \
              found nothing to add to this input",
-            variations(&bad),
-            if bad.len() == 1 { "has" } else { "have" }
+            variations(still),
+            if still.len() == 1 { "has" } else { "have" }
         ));
     }
-    Ok(())
 }
 
 /// "variation 3", "variations 1, 2 and 5" (1-based).
@@ -219,8 +252,8 @@ mod tests {
             &mut seqs,
             0.0,
             |s| is_empty_output(s, Mode::Melody),
-            |idx, t, retry| {
-                calls.push((idx.to_vec(), t, retry));
+            |idx, t, retry, force| {
+                calls.push((idx.to_vec(), t, retry, force));
                 Ok(idx
                     .iter()
                     .map(|&i| if i == 0 { vec![5, 6, 0] } else { vec![0, 0, 0] })
@@ -231,11 +264,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(seqs[0], vec![5, 6, 0]);
-        assert_eq!(calls[0], (vec![0, 2], 0.4, 0));
-        assert_eq!(calls.len(), 3);
+        assert_eq!(calls[0], (vec![0, 2], 0.4, 0, false));
+        assert_eq!(calls.len(), 4);
+        assert_eq!(calls[3], (vec![2], 0.4, 3, true));
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].starts_with("variation 1 came out"));
-        assert!(warnings[1].starts_with("variation 3 still has no new notes"));
+        assert!(warnings[1].starts_with("variation 3 still has no new notes"), "{warnings:?}");
         assert_eq!(variations(&[0, 1, 4]), "variations 1, 2 and 5");
     }
 }

@@ -96,12 +96,15 @@ pub(crate) fn run(
         &mut seqs,
         job.temperature,
         |s| common::is_empty_output(s, job.mode),
-        |which, t, retry| {
+        |which, t, retry, force| {
             let mut rngs: Vec<Pcg32> = which
                 .iter()
                 .map(|&i| Pcg32::for_variation(job.seed, purpose::RESAMPLE + retry as u64, i))
                 .collect();
-            lm.continue_batch(primer, steps, t, mask.as_deref(), &mut rngs, &mut progress)
+            lm.force = force.then(|| common::forced_onsets(job.mode, lm.vocab, mask.as_deref()));
+            let out = lm.continue_batch(primer, steps, t, mask.as_deref(), &mut rngs, &mut progress);
+            lm.force = None;
+            out
         },
         |i| i,
         &mut warnings,

@@ -107,7 +107,7 @@ pub(crate) fn run(
         &mut seqs,
         job.temperature,
         |s| common::is_empty_output(s, job.mode),
-        |which, t, retry| {
+        |which, t, retry, force| {
             let p = purpose::RESAMPLE + retry as u64;
             let mut zr: Vec<Pcg32> = which
                 .iter()
@@ -117,7 +117,10 @@ pub(crate) fn run(
                 .iter()
                 .map(|&i| Pcg32::for_variation(job.seed, p * 2 + 1, i))
                 .collect();
-            decode_chained(vae, &mut zr, &mut dr, total, t, mask.as_deref(), &mut progress)
+            vae.force = force.then(|| common::forced_onsets(job.mode, vae.vocab, mask.as_deref()));
+            let out = decode_chained(vae, &mut zr, &mut dr, total, t, mask.as_deref(), &mut progress);
+            vae.force = None;
+            out
         },
         |i| i,
         &mut warnings,

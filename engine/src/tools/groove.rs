@@ -37,7 +37,7 @@ use crate::kit::Kit;
 use crate::models::{GrooveNet, Progress};
 use crate::prepare;
 use crate::sampling::{sample_bernoulli, Pcg32};
-use crate::tools::{purpose, rngs};
+use crate::tools::{common, purpose, rngs};
 
 /// Window starts (in steps) covering `total` steps with windows of `window`, hop `hop`.
 pub fn window_starts(total: usize, window: usize, hop: usize) -> Vec<usize> {
@@ -345,17 +345,46 @@ pub(crate) fn run(
     }
 
     // Drumify: hits from the model, velocities from the input's dynamics, the input's kit.
-    let dynamics = Dynamics::learn_melody(&[input]).unwrap_or_else(Dynamics::default_melody);
+    let dynamics = Dynamics::learn_taps(&[input]).unwrap_or_else(Dynamics::default_melody);
     let kit = if input.is_drum {
         Kit::learn(&[input], &map)
     } else {
         Kit::gm()
     };
     let mut hit_rngs: Vec<Pcg32> = rngs(job.seed, purpose::GROOVE_HITS, nv);
-    for (perf, hit_rng) in perfs.iter().zip(hit_rngs.iter_mut()) {
-        let clip = drumify_clip(perf, job.temperature, hit_rng, input, &dynamics, &kit, &map)?;
+    let (mut remade, mut still, mut last_t) = (Vec::new(), Vec::new(), job.temperature);
+    for (v, (perf, hit_rng)) in perfs.iter().zip(hit_rngs.iter_mut()).enumerate() {
+        let mut clip = drumify_clip(perf, job.temperature, hit_rng, input, &dynamics, &kit, &map)?;
+        // Too few hits (a tame temperature on a sparse input): sample the hits again, a little
+        // warmer, from the same performance.
+        if clip.notes.len() < common::MIN_NEW_ONSETS {
+            for (retry, floor) in common::RETRY_TEMPERATURES.iter().enumerate() {
+                let t = job.temperature.max(*floor);
+                last_t = last_t.max(t);
+                let mut rng = Pcg32::for_variation(job.seed, purpose::RESAMPLE + retry as u64, v);
+                let again = drumify_clip(perf, t, &mut rng, input, &dynamics, &kit, &map)?;
+                if again.notes.len() >= common::MIN_NEW_ONSETS {
+                    clip = again;
+                    remade.push(v);
+                    break;
+                }
+            }
+            if clip.notes.len() < common::MIN_NEW_ONSETS {
+                // Last resort: the most likely hit of every silent beat.
+                let t = job.temperature.max(common::RETRY_TEMPERATURES[0]);
+                let mut rng = Pcg32::for_variation(job.seed, purpose::RESAMPLE + 9, v);
+                let forced = drumify_clip_with(perf, t, &mut rng, input, &dynamics, &kit, &map, true)?;
+                if forced.notes.len() >= common::MIN_NEW_ONSETS {
+                    clip = forced;
+                    remade.push(v);
+                } else {
+                    still.push(v);
+                }
+            }
+        }
         clips.push(clip);
     }
+    common::report_remade(&remade, &still, job.temperature, last_t, &mut warnings);
     progress.step()?;
     Ok(Output {
         clips,
@@ -374,14 +403,50 @@ pub(crate) fn drumify_clip(
     kit: &Kit,
     map: &DrumMap,
 ) -> Result<Clip, EngineError> {
+    drumify_clip_with(perf, temperature, hit_rng, input, dynamics, kit, map, false)
+}
+
+/// [`drumify_clip`]; with `force_beats`, a beat without hits gets its most likely one.
+#[allow(clippy::too_many_arguments)]
+fn drumify_clip_with(
+    perf: &Performance,
+    temperature: f32,
+    hit_rng: &mut Pcg32,
+    input: &Clip,
+    dynamics: &Dynamics,
+    kit: &Kit,
+    map: &DrumMap,
+    force_beats: bool,
+) -> Result<Clip, EngineError> {
     let (total, vo) = (perf.total, perf.voices);
     let mut rows: Vec<GrooveRow> = vec![[0.0; GROOVE_FLOATS_PER_STEP]; total];
+    let hit = |row: &mut GrooveRow, step: usize, voice: usize| {
+        row[voice * 3] = 1.0;
+        row[voice * 3 + 1] = perf.at(&perf.velocity, step, voice);
+        row[voice * 3 + 2] = perf.at(&perf.offset, step, voice);
+    };
     for (step, row) in rows.iter_mut().enumerate() {
         for voice in 0..vo {
             if sample_bernoulli(perf.logit[step * vo + voice], temperature, hit_rng) {
-                row[voice * 3] = 1.0;
-                row[voice * 3 + 1] = perf.at(&perf.velocity, step, voice);
-                row[voice * 3 + 2] = perf.at(&perf.offset, step, voice);
+                hit(row, step, voice);
+            }
+        }
+    }
+    if force_beats {
+        for beat in (0..total).step_by(4) {
+            let steps = beat..(beat + 4).min(total);
+            if steps.clone().any(|s| (0..vo).any(|v| rows[s][v * 3] > 0.5)) {
+                continue;
+            }
+            let best = steps
+                .flat_map(|s| (0..vo).map(move |v| (s, v)))
+                .max_by(|a, b| {
+                    let la = perf.at(&perf.logit, a.0, a.1);
+                    let lb = perf.at(&perf.logit, b.0, b.1);
+                    la.total_cmp(&lb)
+                });
+            if let Some((s, v)) = best {
+                hit(&mut rows[s], s, v);
             }
         }
     }

@@ -150,7 +150,7 @@ pub(crate) fn run(
             &mut seqs,
             job.temperature,
             |s| common::is_empty_output(s, job.mode),
-            |which, t, retry| {
+            |which, t, retry, force| {
                 let z = z_of(&which.iter().map(|&k| k * q).collect::<Vec<_>>());
                 let mut streams: Vec<Pcg32> = which
                     .iter()
@@ -158,7 +158,10 @@ pub(crate) fn run(
                         Pcg32::for_variation(job.seed, purpose::RESAMPLE + retry as u64, decoded[k])
                     })
                     .collect();
-                vae.decode(&z, steps, t, mask.as_deref(), &mut streams, &mut progress)
+                vae.force = force.then(|| common::forced_onsets(job.mode, vae.vocab, mask.as_deref()));
+                let out = vae.decode(&z, steps, t, mask.as_deref(), &mut streams, &mut progress);
+                vae.force = None;
+                out
             },
             |k| decoded[k],
             &mut warnings,
