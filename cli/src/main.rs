@@ -14,8 +14,10 @@
 //! CLAP bundle's runtime folder.
 //!
 //! Exit codes: 0 done; 2 bad arguments; 3 the input cannot be used (unreadable MIDI, empty,
-//! not 4/4, …); 4 ONNX Runtime or a model is missing or damaged; 5 the output could not be
-//! written; 6 anything else.
+//! not 4/4, a meter change inside the music, …); 4 ONNX Runtime or a model is missing or
+//! damaged; 5 the output could not be written; 6 anything else. Everything the user should know
+//! about a result (the key Key: Auto found, where a continuation starts, variations that came
+//! out empty and were made again, what was repaired in an input file) goes to stderr.
 
 mod piano_roll;
 
@@ -40,15 +42,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum ToolCmd {
-    /// Continue a phrase: prime on the input, add --bars bars.
+    /// Continue a phrase: prime on the input's music, add --bars bars right after it.
+    ///
+    /// Where the continuation starts: at the input's end. An input that ends two or more whole
+    /// bars after its last note (a loop region longer than the phrase) is primed on its music
+    /// only, and the new bars start at the bar line after the last note (stderr says which bar);
+    /// a shorter closing rest is part of the phrase. The new notes follow the input's dynamics
+    /// (drums: per instrument and position in the bar) and, for drums, its kit pieces.
     Continue(Common),
-    /// Generate new phrases from scratch (4 bars per latent code; longer ones are chained).
+    /// Generate new phrases from scratch (4 bars per latent code; longer ones are chained),
+    /// with a musical velocity profile.
     Generate(Common),
-    /// Blend two phrases (--input twice) in --steps steps.
+    /// Blend two phrases (--input twice) in --steps steps. The results are as long as the inputs
+    /// (at most 4 bars); the first and last are the inputs as given.
     Interpolate(Common),
     /// Turn any rhythm into a drum groove.
     Drumify(Common),
-    /// Humanize a quantized drum part (velocity and timing).
+    /// Humanize a drum part: your own notes (same pitches, same count) with performed velocity
+    /// and micro-timing.
     Groove(Common),
 }
 
@@ -95,7 +106,7 @@ struct Common {
     /// Interpolate: number of clips.
     #[arg(long, default_value_t = 5)]
     steps: usize,
-    /// Interpolate: leave out the re-decoded inputs at both ends.
+    /// Interpolate: leave out the inputs at both ends (all results are decoded blends).
     #[arg(long)]
     no_endpoints: bool,
     /// Continue: write only the new bars.
@@ -107,7 +118,7 @@ struct Common {
     /// Also write a piano-roll .png next to each .mid.
     #[arg(long)]
     png: bool,
-    /// Tempo written into the .mid files (default: the first input's tempo, else 120).
+    /// Tempo written into the .mid files (default: the first input's tempo map, else 120).
     #[arg(long)]
     bpm: Option<f64>,
     /// Models folder (default: $CADENZA_MODELS_DIR, next to the binary, or the repository's models/).
