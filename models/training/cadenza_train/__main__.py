@@ -10,6 +10,8 @@
   python -m cadenza_train splits           # the test split, de-duplication and the extra drum sets (data/)
   python -m cadenza_train fit NAME         # train an experiment (configs.EXPERIMENTS, e.g. drum_vae_v2) into runs/NAME only
   python -m cadenza_train evaluate         # honest test metrics + sample statistics of the Rust CLI's outputs
+  python -m cadenza_train candidate NAME   # an experiment's int8 graphs in a copy of models/ (runs/NAME/candidate_models)
+  python -m cadenza_train ship NAME DIR    # that candidate into models/ (graphs + manifest entry)
 Add --fresh to delete a model's checkpoints first (otherwise training resumes from runs/NAME/ckpt.pt).
 """
 import argparse
@@ -32,7 +34,7 @@ def main(argv=None):
         return honest.main(argv[1:], log_)
     ap = argparse.ArgumentParser(prog="cadenza_train")
     ap.add_argument("cmd", choices=["all", "train", "prep", "manifest", "diagnose", "compare-prep", "splits", "fit",
-                                        "evaluate"])
+                                        "candidate", "ship"])
     ap.add_argument("names", nargs="*")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--fresh", action="store_true")
@@ -79,6 +81,16 @@ def main(argv=None):
         return 0
     if a.cmd == "fit":
         return fit(a.names, log)
+    if a.cmd == "candidate":  # candidate NAME [--out DIR]
+        import pathlib
+        from . import candidate
+        candidate.build(a.names[0], pathlib.Path(a.out or f"runs/{a.names[0]}/candidate_models"), log)
+        return 0
+    if a.cmd == "ship":  # ship NAME DIR
+        import pathlib
+        from . import candidate
+        candidate.ship(a.names[0], pathlib.Path(a.names[1]), log)
+        return 0
     if a.cmd == "diagnose":
         return diagnose_vaes(a.names, log)
     if a.cmd == "compare-prep":

@@ -397,6 +397,11 @@ def train_vae(name, cfg, data_dir, run_dir, log=print, smoke=False):
     va_eval = va[np.random.RandomState(0).choice(len(va), min(len(va), 1000), replace=False)]
     va_t = torch.from_numpy(va_eval.astype(np.int64))
     model = build_vae(cfg, spec)
+    if cfg.get("warm_start"):
+        from .paths import MODELS_DIR
+        from .warmstart import load_vae_from_onnx
+        load_vae_from_onnx(model, MODELS_DIR, cfg["warm_start"])  # a checkpoint in run_dir, if any, wins below
+        log(f"[{name}] warm start from the shipped {cfg['warm_start']} int8 graphs (dequantized)")
     rng = np.random.default_rng(cfg["seed"])
 
     def batch_fn(rng):
@@ -416,7 +421,8 @@ def train_vae(name, cfg, data_dir, run_dir, log=print, smoke=False):
         logits, mu, sigma = model(b)
         rec = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b.reshape(-1), reduction="sum") / b.shape[0]
         kl = kl_per_example(mu, sigma).mean()
-        beta = cfg["beta"] * min(1.0, step / max(1, cfg["max_steps"] // 4))
+        ramp = min(1.0, step / max(1, cfg["max_steps"] // 4)) if cfg.get("beta_warmup", True) else 1.0
+        beta = cfg["beta"] * ramp
         loss = rec + beta * torch.clamp(kl - cfg["free_bits"], min=0.0)
         return loss, {"rec": rec.item() / b.shape[1], "kl": kl.item()}
 
