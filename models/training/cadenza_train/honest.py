@@ -510,6 +510,34 @@ def evaluate(models_dir=MODELS_DIR, cli=None, log=print, samples=True, quality=N
     return res
 
 
+def record(results: dict, manifest_path=MODELS_DIR / "manifest.json"):
+    """Writes honest metrics and sample statistics into the manifest. results: {quality: evaluate() result}."""
+    man = json.loads(Path(manifest_path).read_text())
+    base = results[min(results)]
+    man["evaluation"] = {
+        "command": "python -m cadenza_train evaluate [--quality Q]",
+        "split": base["split"],
+        "test_split": SP.__doc__.split("Extra drums")[0].strip(),
+        "metrics": __doc__.split("Model metrics")[1].split("Sample statistics")[0].strip(),
+        "sample_statistics": __doc__.split("Sample statistics")[1].strip(),
+    }
+    tools = {"melody_rnn": ("melody", ["continue"]), "drum_rnn": ("drums", ["continue"]),
+             "melody_vae": ("melody", ["generate", "interpolate_midpoints"]),
+             "drum_vae": ("drums", ["generate", "interpolate_midpoints"])}
+    for name, m in man["models"].items():
+        if name in base["lm"]:
+            m["honest_metrics"] = base["lm"][name]
+        elif name in base["vae"]:
+            m["honest_metrics"] = base["vae"][name]
+        elif name == "groove_vae":
+            m["honest_metrics"] = base["groove"]
+        if name in tools and all("samples" in r for r in results.values()):
+            dom, keys = tools[name]
+            m["sample_statistics"] = {f"quality_{q}x": {k: r["samples"][dom][k] for k in keys}
+                                      for q, r in sorted(results.items())}
+    Path(manifest_path).write_text(json.dumps(man, indent=2) + "\n")
+
+
 def main(argv, log=print):
     import argparse
     ap = argparse.ArgumentParser(prog="cadenza_train evaluate")
@@ -518,7 +546,17 @@ def main(argv, log=print):
     ap.add_argument("--quality", type=int, default=None)
     ap.add_argument("--no-samples", action="store_true")
     ap.add_argument("--out", default=str(TRAINING_DIR / "runs" / "evaluate.json"))
+    ap.add_argument("--record", nargs="+", default=None, metavar="EVALUATE_JSON",
+                    help="write these evaluate outputs (one per quality) into the models folder's manifest.json")
     a = ap.parse_args(argv)
+    if a.record:
+        results = {}
+        for f in a.record:
+            r = json.loads(Path(f).read_text())
+            results[int(r.get("samples", {}).get("quality", 1))] = r
+        record(results, Path(a.models) / "manifest.json")
+        log(f"evaluate: recorded {sorted(results)} into {Path(a.models) / 'manifest.json'}")
+        return 0
     res = evaluate(Path(a.models), a.cli, log, samples=not a.no_samples, quality=a.quality)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1, default=float))
