@@ -9,6 +9,7 @@
 //! | `cadenza-worker` | [`Cadenza`]'s `activate()` (again after it died) | [`worker`] (runs the inference engine, `cadenza-engine`) | [`channels::WorkerEnd`] |
 //! | host GUI thread | the host opening the editor | [`editor`] | [`channels::EditorEnd`] |
 //! | `cadenza-load` (short-lived) | the editor, per loaded `.mid` | [`editor`] | a one-shot `mpsc` back to the editor |
+//! | `cadenza-file-dialog` (short-lived) | the editor's Open… button | `editor::file_dialog` (the system's file picker through `rfd`) | a one-shot `mpsc` back to the editor |
 //! | X11 drag source (Linux, short-lived) | the editor, per drag-out | `editor::x11_drag` | a `JoinHandle` with the outcome |
 //! | host main thread | the host | [`params`] (automation), [`session`] (state save/load) | the parameters' atomics, the session's mutex |
 //!

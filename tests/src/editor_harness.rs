@@ -83,8 +83,24 @@ pub struct Headless {
     textures: HashMap<TextureId, Texture>,
     last: Option<(Vec<ClippedPrimitive>, f32)>,
     events: Vec<Event>,
+    /// Files to drop in the next frame.
+    dropped: Vec<egui::DroppedFileHandle>,
     pointer: Pos2,
     start: Instant,
+}
+
+/// A file dropped on the headless panel.
+#[derive(Debug)]
+struct DroppedPath(std::path::PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Clone)]
@@ -96,7 +112,7 @@ struct Texture {
 impl Headless {
     pub fn new(panel: Panel, size: Vec2, pixels_per_point: f32) -> Self {
         let ctx = egui::Context::default();
-        Panel::apply_style(&ctx);
+        cadenza::editor::style::apply(&ctx);
         let host = RecordingHost::new();
         let gui = GuiContext::new(host.clone());
         Self {
@@ -109,6 +125,7 @@ impl Headless {
             textures: HashMap::new(),
             last: None,
             events: Vec::new(),
+            dropped: Vec::new(),
             pointer: Pos2::new(1.0, 1.0),
             start: Instant::now(),
         }
@@ -121,6 +138,7 @@ impl Headless {
             screen_rect: Some(Rect::from_min_size(Pos2::ZERO, self.size)),
             time: Some(self.start.elapsed().as_secs_f64()),
             events: std::mem::take(&mut self.events),
+            dropped_files: std::mem::take(&mut self.dropped),
             focused: true,
             ..Default::default()
         };
@@ -188,7 +206,7 @@ impl Headless {
         });
     }
 
-    /// Clicks the centre of a named control (see `Panel::widget_rects`). Panics if it is absent.
+    /// Clicks the centre of a named control (see `Panel::rect_of`). Panics if it is absent.
     pub fn click(&mut self, name: &str) {
         let rect = self.panel.rect_of(name).unwrap_or_else(|| panic!("no control named {name:?} in the last frame"));
         self.click_at(rect.center());
@@ -204,6 +222,19 @@ impl Headless {
         self.frame();
     }
 
+    /// Two quick clicks at `pos` (within egui's double-click time).
+    pub fn double_click_at(&mut self, pos: Pos2) {
+        self.move_to(pos);
+        self.frame();
+        for _ in 0..2 {
+            self.button(true);
+            self.frame();
+            self.button(false);
+            self.frame();
+        }
+        self.frame();
+    }
+
     /// Presses and drags from `from` to `to` in `steps` frames, then releases.
     pub fn drag(&mut self, from: Pos2, to: Pos2, steps: usize) {
         self.move_to(from);
@@ -216,6 +247,29 @@ impl Headless {
             self.frame();
         }
         self.button(false);
+        self.frame();
+        self.frame();
+    }
+
+    /// Turns the mouse wheel over `at` by `delta` points (negative y scrolls down).
+    pub fn wheel(&mut self, at: Pos2, delta: Vec2) {
+        self.move_to(at);
+        self.events.push(Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta,
+            modifiers: Modifiers::NONE,
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+        });
+        self.frame();
+        self.frame();
+    }
+
+    /// Drops the file at `path` on the panel at `at`, as a window system's file drop does.
+    pub fn drop_file(&mut self, path: &Path, at: Pos2) {
+        self.move_to(at);
+        self.frame();
+        self.dropped.push(Arc::new(DroppedPath(path.to_path_buf())));
         self.frame();
         self.frame();
     }
@@ -266,7 +320,7 @@ impl KeptFrame {
         let width = (self.size.x * ppp).round() as usize;
         let height = (self.size.y * ppp).round() as usize;
         let mut canvas = vec![[0.0f32; 4]; width * height];
-        let bg = cadenza::editor::panel::palette::BACKGROUND;
+        let bg = cadenza::editor::style::palette::BACKGROUND;
         for px in canvas.iter_mut() {
             *px = [bg.r() as f32, bg.g() as f32, bg.b() as f32, 255.0];
         }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use cadenza::editor::egui::Vec2;
 use cadenza::editor::files::paths_from_uri_list;
-use cadenza::editor::panel::DragStarted;
+use cadenza::editor::file_actions::DragStarted;
 use cadenza_tests::editor_harness::{demo_drums, demo_melody, FakePointer, Fixture, Headless, XdndTarget, Xvfb};
 use cadenza::editor::x11_drag;
 use cadenza::editor::xdnd::Outcome;

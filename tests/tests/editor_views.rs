@@ -1,15 +1,22 @@
 //! The editor's views, headless: each tool's view is drawn by the real panel code in an egui
 //! context without a window and rendered to PNG by a software rasterizer
 //! (`target/editor-artifacts/*.png`). The test also drives the panel like a user: tool buttons,
-//! selecting results by click and arrow keys, the keep marker, "use as input", export.
+//! selecting results by click and arrow keys, the keep marker, "use as input", export, the file
+//! dialog and dropped files.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use cadenza::editor::egui::{Key, Vec2};
-use cadenza::editor::panel::{tool_name, Activity};
-use cadenza_tests::editor_harness::{demo_drums, demo_melody, Fixture, Headless};
+use cadenza::editor::egui::{Key, Pos2, Vec2};
+use cadenza::editor::file_dialog::{Picked, NO_DIALOG};
+use cadenza::editor::layout::{CONTROLS_WIDTH, DEFAULT_SIZE, MIN_SIZE};
+use cadenza::editor::panel::Activity;
 use cadenza::params::{Mode, Tool};
+use cadenza_tests::editor_harness::{demo_drums, demo_melody, Fixture, Headless};
+
+fn default_size() -> Vec2 {
+    Vec2::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1)
+}
 
 fn artifacts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/editor-artifacts");
@@ -43,25 +50,40 @@ fn fixture_for(tool: Tool) -> Fixture {
 }
 
 #[test]
-fn every_tool_view_renders_with_its_own_controls() {
+fn every_tool_view_shows_its_own_controls_and_fits_the_default_window() {
     let dir = artifacts();
-    for tool in cadenza::params::Tool::ALL {
+    for tool in Tool::ALL {
         let fixture = fixture_for(tool);
-        let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+        let mut ui = Headless::new(fixture.panel(), default_size(), 1.0);
         ui.frames(3);
-        let name = tool_name(tool);
-        // Only the tool's own controls.
+        let rules = tool.rules();
+        let name = tool.name();
+        let mode = fixture.params.mode.value();
+        // Only what the tool uses, as its rules say.
         let has = |ui: &Headless, control: &str| ui.panel.rect_of(control).is_some();
-        assert_eq!(
-            has(&ui, "variations"),
-            matches!(tool, Tool::Continue | Tool::Generate | Tool::Drumify),
-            "{name}: variations"
-        );
-        assert_eq!(has(&ui, "length"), matches!(tool, Tool::Continue | Tool::Generate), "{name}: length");
-        assert_eq!(has(&ui, "steps"), tool == Tool::Interpolate, "{name}: steps");
-        assert_eq!(has(&ui, "slot:B"), tool == Tool::Interpolate, "{name}: input B");
-        assert!(has(&ui, "temperature") && has(&ui, "slot:A") && has(&ui, "generate"), "{name}: shared controls");
+        assert_eq!(has(&ui, "variations"), rules.max_variations.is_some(), "{name}: variations");
+        assert_eq!(has(&ui, "length"), rules.uses_length, "{name}: length");
+        assert_eq!(has(&ui, "steps"), rules.uses_steps, "{name}: steps");
+        assert_eq!(has(&ui, "mode:Melody"), rules.uses_mode(), "{name}: mode");
+        assert_eq!(has(&ui, "key"), rules.uses_key(mode), "{name}: key");
+        assert_eq!(has(&ui, "slot:A"), rules.inputs >= 1, "{name}: input A");
+        assert_eq!(has(&ui, "slot:B"), rules.inputs == 2, "{name}: input B");
+        assert_eq!(has(&ui, "capture_bars"), rules.inputs >= 1, "{name}: capture bars go with the inputs");
+        assert_eq!(has(&ui, "open:A"), rules.inputs >= 1, "{name}: open a file");
+        assert!(has(&ui, "temperature") && has(&ui, "generate") && has(&ui, "out_channel"), "{name}: shared controls");
         assert!(has(&ui, "result:0"), "{name}: results shown");
+
+        // Every control of the left column is visible without scrolling.
+        let column = ui.panel.rect_of("controls").expect("the controls column");
+        for (control, rect) in ui.panel.widget_rects() {
+            if rect.min.x < CONTROLS_WIDTH && rect.min.y >= column.min.y && control != "controls" {
+                assert!(
+                    rect.max.y <= column.max.y + 0.5,
+                    "{name}: {control} is cut off at the default size ({rect:?} below {:?})",
+                    column.max.y
+                );
+            }
+        }
         let path = dir.join(format!("tool-{}.png", name.to_lowercase()));
         ui.screenshot(&path).unwrap();
         assert!(std::fs::metadata(&path).unwrap().len() > 10_000, "{name}: the screenshot has content");
@@ -69,24 +91,31 @@ fn every_tool_view_renders_with_its_own_controls() {
 }
 
 #[test]
-fn hidpi_and_minimum_size_render() {
+fn hidpi_and_minimum_size_render_and_the_controls_scroll() {
     let dir = artifacts();
-    let fixture = fixture_for(Tool::Continue);
-    let mut ui = Headless::new(fixture.panel(), Vec2::new(760.0, 520.0), 2.0);
+    let fixture = fixture_for(Tool::Interpolate);
+    let mut ui = Headless::new(fixture.panel(), Vec2::new(MIN_SIZE.0, MIN_SIZE.1), 2.0);
     ui.frames(3);
     let (w, h, _) = ui.render();
     assert_eq!((w, h), (1520, 1040), "2x HiDPI renders at twice the pixels");
-    ui.screenshot(&dir.join("continue-min-size-2x.png")).unwrap();
-    // Every named control lies inside the minimum-size window.
-    for (name, rect) in &ui.panel.widget_rects {
-        assert!(rect.max.x <= 760.5 && rect.min.x >= -0.5, "{name} is off screen at the minimum size: {rect:?}");
+    ui.screenshot(&dir.join("interpolate-min-size-2x.png")).unwrap();
+    // Every named control lies inside the minimum-size window, across.
+    for (name, rect) in ui.panel.widget_rects() {
+        assert!(rect.max.x <= MIN_SIZE.0 + 0.5 && rect.min.x >= -0.5, "{name} is off screen at the minimum size: {rect:?}");
     }
+    // Down, the controls column does not fit: it scrolls to its last control.
+    let column = ui.panel.rect_of("controls").unwrap();
+    let below = ui.panel.rect_of("out_channel").unwrap();
+    assert!(below.max.y > column.max.y, "Interpolate's controls overflow the minimum size: {below:?} {column:?}");
+    ui.wheel(column.center(), Vec2::new(0.0, -400.0));
+    let scrolled = ui.panel.rect_of("out_channel").unwrap();
+    assert!(scrolled.max.y <= column.max.y + 0.5, "the wheel scrolls Playback into view: {scrolled:?} {column:?}");
+    ui.screenshot(&dir.join("interpolate-min-size-scrolled-2x.png")).unwrap();
 }
-
 #[test]
 fn tool_bar_switches_the_tool_through_a_host_gesture() {
     let fixture = fixture_for(Tool::Continue);
-    let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+    let mut ui = Headless::new(fixture.panel(), default_size(), 1.0);
     ui.frames(2);
     ui.host.take();
     ui.click("tool:Interpolate");
@@ -106,7 +135,7 @@ fn tool_bar_switches_the_tool_through_a_host_gesture() {
 #[test]
 fn results_select_step_keep_and_feed_back_as_input() {
     let fixture = fixture_for(Tool::Generate);
-    let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+    let mut ui = Headless::new(fixture.panel(), default_size(), 1.0);
     ui.frames(2);
     ui.click("result:3");
     assert_eq!(
@@ -153,7 +182,7 @@ fn engine_errors_are_shown_in_plain_words() {
     use cadenza_tests::OctaveEcho;
     let fixture = Fixture::new();
     let _engine = WorkerHandle::spawn(fixture.worker.clone(), Box::new(OctaveEcho)).unwrap();
-    let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+    let mut ui = Headless::new(fixture.panel(), default_size(), 1.0);
     ui.frames(2);
     ui.click("generate"); // no input: the engine refuses
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -189,29 +218,101 @@ fn engine_errors_are_shown_in_plain_words() {
     ui.screenshot(&artifacts().join("error-engine-stopped.png")).unwrap();
 }
 
-#[test]
-fn loading_a_midi_file_fills_the_slot() {
-    let fixture = fixture_for(Tool::Continue);
-    let clip = demo_melody(2, 77);
-    let path = std::env::temp_dir().join(format!("cadenza-load-{}.mid", std::process::id()));
-    cadenza::editor::files::write_clip(&clip, &path, 120.0, "t").unwrap();
-    let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
-    ui.frames(2);
-    ui.panel.file_fields[0] = path.to_string_lossy().into_owned();
-    ui.click("load:A");
+/// Waits until input `slot` holds `clip`'s notes.
+fn wait_for_input(ui: &mut Headless, fixture: &Fixture, slot: usize, clip: &cadenza::music::Clip) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while fixture.editor.session().lock().inputs[0].as_ref().map(|c| c.notes.clone()) != Some(clip.notes.clone()) {
-        assert!(Instant::now() < deadline, "the file never arrived in slot A");
+    while fixture.editor.session().lock().inputs[slot].as_ref().map(|c| c.notes.clone()) != Some(clip.notes.clone()) {
+        assert!(Instant::now() < deadline, "the file never arrived in input {slot}: {:?}", ui.panel.message);
         ui.frame();
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+fn temp_midi(name: &str, clip: &cadenza::music::Clip) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("cadenza-{name}-{}.mid", std::process::id()));
+    cadenza::editor::files::write_clip(clip, &path, 120.0, "t").unwrap();
+    path
+}
+
+#[test]
+fn loading_a_midi_file_fills_the_slot() {
+    let fixture = fixture_for(Tool::Interpolate);
+    let clip = demo_melody(2, 77);
+    let path = temp_midi("load", &clip);
+    let mut ui = Headless::new(fixture.panel(), default_size(), 1.0);
+    ui.frames(2);
+    ui.panel.load_file(1, path.clone());
+    wait_for_input(&mut ui, &fixture, 1, &clip);
     std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn the_open_button_loads_what_the_file_dialog_picked() {
+    let fixture = fixture_for(Tool::Interpolate);
+    let clip = demo_melody(2, 78);
+    let path = temp_midi("dialog", &clip);
+    let mut ui = Headless::new(fixture.panel(), default_size(), 1.0);
+    // The dialog answers later, from its own thread, as the real one does.
+    let picked = path.clone();
+    ui.panel.set_dialog_opener(Box::new(move |_start| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let picked = picked.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let _ = tx.send(Picked::File(picked));
+        });
+        Ok(rx)
+    }));
+    ui.frames(2);
+    ui.click("open:B");
+    wait_for_input(&mut ui, &fixture, 1, &clip);
+    assert!(fixture.editor.session().lock().inputs[0].as_ref().is_some_and(|c| c.notes != clip.notes), "A untouched");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn without_a_file_dialog_the_panel_says_so_in_plain_words() {
+    let fixture = fixture_for(Tool::Continue);
+    let mut ui = Headless::new(fixture.panel(), default_size(), 1.0);
+    ui.panel.set_dialog_opener(Box::new(|_start| Err(NO_DIALOG.to_string())));
+    ui.frames(2);
+    ui.click("open:A");
+    let message = ui.panel.message.clone().expect("a message");
+    assert!(!message.1 && message.0.contains("No file dialog") && message.0.contains("Drop"), "{message:?}");
+    ui.frame();
+    ui.screenshot(&artifacts().join("no-file-dialog.png")).unwrap();
+    // A dialog that could not show answers "failed" from its thread: said the same way.
+    ui.panel.set_dialog_opener(Box::new(|_start| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        tx.send(Picked::Failed(NO_DIALOG.to_string())).unwrap();
+        Ok(rx)
+    }));
+    ui.panel.message = None;
+    ui.click("open:A");
+    assert_eq!(ui.panel.message.as_ref().map(|m| m.0.as_str()), Some(NO_DIALOG));
+}
+
+#[test]
+fn a_dropped_midi_file_lands_on_the_input_under_the_pointer() {
+    let fixture = fixture_for(Tool::Interpolate);
+    let (a, b) = (demo_melody(2, 81), demo_melody(2, 82));
+    let (path_a, path_b) = (temp_midi("drop-a", &a), temp_midi("drop-b", &b));
+    let mut ui = Headless::new(fixture.panel(), default_size(), 1.0);
+    ui.frames(2);
+    let slot_b = ui.panel.rect_of("slot:B").unwrap();
+    ui.drop_file(&path_b, slot_b.center());
+    wait_for_input(&mut ui, &fixture, 1, &b);
+    // Anywhere else: input A.
+    ui.drop_file(&path_a, Pos2::new(700.0, 400.0));
+    wait_for_input(&mut ui, &fixture, 0, &a);
+    std::fs::remove_file(&path_a).unwrap();
+    std::fs::remove_file(&path_b).unwrap();
 }
 
 #[test]
 fn playback_section_drives_the_host_parameters() {
     let fixture = fixture_for(Tool::Groove);
-    let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
+    let mut ui = Headless::new(fixture.panel(), default_size(), 1.0);
     ui.frames(3);
     assert!(!fixture.params.preview.value());
     ui.host.take();

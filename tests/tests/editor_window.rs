@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use cadenza::editor::egui::Vec2;
 use cadenza::editor::files::paths_from_uri_list;
-use cadenza::editor::panel::tool_name;
+use cadenza::editor::layout::DEFAULT_SIZE;
 use cadenza_tests::editor_harness::{
     demo_melody, write_png, FakePointer, Fixture, Gesture, Headless, RecordingHost, XdndTarget, Xvfb,
 };
@@ -56,7 +56,7 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     // The host's window.
     let (conn, screen) = x11rb::connect(Some(&server.display)).unwrap();
     let root = conn.setup().roots[screen].root;
-    let (w, h) = (980u16, 660u16);
+    let (w, h) = (DEFAULT_SIZE.0 as u16, DEFAULT_SIZE.1 as u16);
     let parent = conn.generate_id().unwrap();
     conn.create_window(
         x11rb::COPY_DEPTH_FROM_PARENT,
@@ -106,10 +106,14 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
 
     // Click each tool in the tool bar (where the same panel code lays it out headlessly at this
     // size) and grab the window: every click must arrive as a host gesture on "Tool".
-    let layout = {
-        let mut headless = Headless::new(Fixture::new().panel(), Vec2::new(w as f32, h as f32), 1.0);
+    let (layout, result_1) = {
+        let same = Fixture::new();
+        same.set_session([Some(demo_melody(2, 1)), None], (0..6).map(|i| demo_melody(4, 60 + i)).collect(), Some(2));
+        let size = Vec2::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1);
+        let mut headless = Headless::new(same.panel(), size, 1.0);
         headless.frames(2);
-        Tool::ALL.map(|tool| headless.panel.rect_of(&format!("tool:{}", tool_name(tool))).unwrap().center())
+        let tools = Tool::ALL.map(|tool| headless.panel.rect_of(&format!("tool:{}", tool.name())).unwrap().center());
+        (tools, headless.panel.rect_of("result:1").unwrap().center())
     };
     let pointer = FakePointer::new(&server.display).unwrap();
     for (tool, at) in Tool::ALL.into_iter().zip(layout).rev() {
@@ -122,7 +126,7 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
         while fixture.params.tool.value() != tool && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
-        assert_eq!(fixture.params.tool.value(), tool, "the click on {} reached the panel", tool_name(tool));
+        assert_eq!(fixture.params.tool.value(), tool, "the click on {} reached the panel", tool.name());
         if tool != Tool::Continue {
             let gestures = host.take();
             assert!(
@@ -131,7 +135,7 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
             );
         }
         std::thread::sleep(Duration::from_millis(600));
-        grab(&conn, parent, w, h, &dir.join(format!("window-{}.png", tool_name(tool).to_lowercase())));
+        grab(&conn, parent, w, h, &dir.join(format!("window-{}.png", tool.name().to_lowercase())));
     }
     // Drag result 2 out of the real window onto an XDND target beside it: the platform drag
     // (XDND on a helper thread) runs exactly as in a host.
@@ -139,12 +143,13 @@ fn editor_opens_in_a_host_window_draws_and_takes_clicks() {
     std::env::set_var("XDG_DATA_HOME", &data_home);
     let target = XdndTarget::new(&server.display, 1000, 100, 270, 300).unwrap();
     let target_thread = std::thread::spawn(move || target.run(Duration::from_secs(20)));
-    pointer.move_to(650, 177).unwrap();
+    let (x0, y0) = (result_1.x as i16, result_1.y as i16);
+    pointer.move_to(x0, y0).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     pointer.button(true).unwrap();
     std::thread::sleep(Duration::from_millis(150));
     for i in 1..=30 {
-        pointer.move_to(650 + i * 16, 177 + i * 3).unwrap();
+        pointer.move_to(x0 + i * 16, y0 + i * 3).unwrap();
         std::thread::sleep(Duration::from_millis(30));
     }
     std::thread::sleep(Duration::from_millis(200));
@@ -206,7 +211,7 @@ fn real_window_keeps_drawing_while_16_variations_generate() {
     std::env::set_var("DISPLAY", &server.display);
     let (conn, screen) = x11rb::connect(Some(&server.display)).unwrap();
     let root = conn.setup().roots[screen].root;
-    let (w, h) = (980u16, 660u16);
+    let (w, h) = (DEFAULT_SIZE.0 as u16, DEFAULT_SIZE.1 as u16);
     let parent = conn.generate_id().unwrap();
     conn.create_window(
         x11rb::COPY_DEPTH_FROM_PARENT,

@@ -1,11 +1,19 @@
-//! The Cadenza editor (egui through nice-plug-egui).
+//! The Cadenza editor (egui through nice-plug-egui). This file builds the editor for the host;
+//! each file below has one job:
 //!
-//! - [`panel`]: the panel itself ([`panel::Panel::ui`]), drawn from the parameters and the
-//!   editor's end of the channels ([`crate::channels::EditorEnd`]); it holds the session lock
-//!   only for short copies.
-//! - [`pianoroll`]: the mini piano-roll layout (pure); [`files`]: file names, the data folder,
-//!   atomic writes, export; [`xdnd`]: the XDND drag-source state machine (pure);
-//!   `x11_drag`: the X11 driver that runs it on a helper thread (Linux only).
+//! - [`layout`]: the panel's frame, which section goes where ([`panel::Panel::ui`]);
+//! - [`panel`]: the panel's state and its polling of the worker and the session (through
+//!   [`crate::channels::EditorEnd`]; the session lock is held only for short copies);
+//! - [`controls`]: the tool bar, the tool's settings, the inputs, playback (one function each);
+//! - [`results`]: the results grid (cards); [`status`]: the status bar;
+//! - [`param_widgets`]: the one gesture-aware slider / toggle / choice for any parameter;
+//! - [`file_actions`]: loading, exporting and the drag-out plumbing; [`file_dialog`]: the
+//!   system's file picker on a helper thread;
+//! - [`style`]: palette, egui style, roll painting; [`pianoroll`]: the roll layout (pure);
+//! - [`files`]: file names, the data folder, atomic writes, export; [`xdnd`]: the XDND
+//!   drag-source state machine (pure); `x11_drag`: the X11 driver that runs it on a helper
+//!   thread (Linux only); `drag_windows`: the OLE drag source (Windows only);
+//! - [`probe`]: the tests' per-frame notes (feature `test-hooks`; no-ops in bundles).
 
 use std::sync::Arc;
 
@@ -13,11 +21,22 @@ use nice_plug::context::gui::GuiContext;
 use nice_plug_egui::baseview::HandlerError;
 use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier};
 
+pub mod controls;
+pub mod file_actions;
+pub mod file_dialog;
 pub mod files;
+pub mod layout;
 pub mod panel;
+pub mod param_widgets;
 pub mod pianoroll;
+pub mod probe;
+pub mod results;
+pub mod status;
+pub mod style;
 #[cfg(target_os = "linux")]
 pub mod x11_drag;
+#[cfg(target_os = "windows")]
+pub mod drag_windows;
 pub mod xdnd;
 
 pub use egui;
@@ -48,7 +67,7 @@ impl NiceEguiApp for CadenzaApp {
         gui_context: GuiContext,
         _frame: &mut Frame,
     ) -> Result<(), HandlerError> {
-        Panel::apply_style(&egui_ctx);
+        style::apply(&egui_ctx);
         self.gui_context = Some(gui_context);
         Ok(())
     }
@@ -64,11 +83,11 @@ impl NiceEguiApp for CadenzaApp {
     }
 }
 
-/// The editor's window state: opens at [`panel::DEFAULT_SIZE`] (logical points, scaled by the
+/// The editor's window state: opens at [`layout::DEFAULT_SIZE`] (logical points, scaled by the
 /// host's/system's HiDPI factor).
 pub fn default_state() -> Arc<EguiEditorState> {
     EguiEditorState::from_size(
-        nice_plug::editor::dpi::LogicalSize::new(panel::DEFAULT_SIZE.0, panel::DEFAULT_SIZE.1),
+        nice_plug::editor::dpi::LogicalSize::new(layout::DEFAULT_SIZE.0, layout::DEFAULT_SIZE.1),
         1.0,
     )
 }
@@ -88,7 +107,7 @@ pub fn create_with_app(app: CadenzaApp) -> Option<CadenzaEditor> {
         aspect_ratio_width: 0,
         aspect_ratio_height: 0,
         size_constraints: nice_plug::editor::SizeConstraints::Logical {
-            min_size: Some(nice_plug::editor::dpi::LogicalSize::new(panel::MIN_SIZE.0, panel::MIN_SIZE.1)),
+            min_size: Some(nice_plug::editor::dpi::LogicalSize::new(layout::MIN_SIZE.0, layout::MIN_SIZE.1)),
             max_size: None,
         },
     };
