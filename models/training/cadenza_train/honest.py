@@ -470,6 +470,46 @@ def sample_stats(cli, models_dir, td, spec, n_inputs=32, quality=None, seed=1, l
     return out
 
 
+# ----------------------------------------------------------------------------- samples
+
+def cli_samples(cli, models_dir, out_dir, log=print, seed=7):
+    """models/samples/cli/: every path the plugin offers, made by the Rust CLI from the shipped int8 models, with
+    piano-roll PNGs; inputs are test windows (written as .mid next to the results)."""
+    import shutil
+    spec = enc.load_spec()
+    td = test_data()
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    env = dict(os.environ, CADENZA_MODELS_DIR=str(models_dir))
+    rs = np.random.RandomState(seed)
+    made = []
+    for dom in ("melody", "drums"):
+        w = vae_test_windows(dom, td[dom], spec, "test").astype(np.int64)
+        a, b, c = (w[i] for i in rs.choice(len(w), 3, replace=False))
+        for name, toks in (("input_a", a), ("input_b", b), ("primer", c[:32])):
+            write_midi(toks, dom, out_dir / f"{dom}_{name}.mid", spec)
+        runs = [
+            (f"{dom}_continue", ["continue", "-i", str(out_dir / f"{dom}_primer.mid"), "-n", "3", "-b", "4"]),
+            (f"{dom}_generate_q1", ["generate", "-n", "3", "-b", "4"]),
+            (f"{dom}_generate_q8", ["generate", "-n", "3", "-b", "4", "--quality", "8"]),
+            (f"{dom}_interpolate", ["interpolate", "-i", str(out_dir / f"{dom}_input_a.mid"), "-i",
+                                    str(out_dir / f"{dom}_input_b.mid"), "--steps", "5"]),
+        ]
+        if dom == "drums":
+            runs += [("drums_groove", ["groove", "-i", str(out_dir / "drums_input_a.mid"), "-n", "1"]),
+                     ("drums_drumify", ["drumify", "-i", str(out_dir / "melody_input_a.mid"), "-n", "1"])]
+        for stem, args in runs:
+            d = out_dir / stem
+            paths = cli_run(cli, args + ["--mode", dom, "--seed", str(seed), "--png", "-o", str(d)]
+                            if args[0] not in ("groove", "drumify") else args + ["--seed", str(seed), "--png", "-o", str(d)],
+                            env)
+            made += paths
+    log(f"cli samples: {len(made)} clips in {out_dir}")
+    return made
+
+
 # ----------------------------------------------------------------------------- main
 
 def find_cli():
@@ -548,7 +588,11 @@ def main(argv, log=print):
     ap.add_argument("--out", default=str(TRAINING_DIR / "runs" / "evaluate.json"))
     ap.add_argument("--record", nargs="+", default=None, metavar="EVALUATE_JSON",
                     help="write these evaluate outputs (one per quality) into the models folder's manifest.json")
+    ap.add_argument("--samples-to", default=None, help="only write the CLI's samples of every path into this folder")
     a = ap.parse_args(argv)
+    if a.samples_to:
+        cli_samples(a.cli or find_cli(), Path(a.models), Path(a.samples_to), log)
+        return 0
     if a.record:
         results = {}
         for f in a.record:
