@@ -29,6 +29,10 @@ pub struct ToolRules {
     pub uses_length: bool,
     /// Whether the Interpolation steps parameter applies.
     pub uses_steps: bool,
+    /// Whether Quality (best-of-N sampling, see `cadenza_engine::best_of`) applies.
+    pub uses_quality: bool,
+    /// Whether Humanize (the Groove model over drum results) applies when the mode is drums.
+    pub humanizes_drums: bool,
     /// What each input slot is for, for the panel (A, B).
     pub input_roles: [&'static str; 2],
 }
@@ -37,6 +41,11 @@ impl ToolRules {
     /// Whether the Mode parameter matters (tools without a forced mode).
     pub fn uses_mode(&self) -> bool {
         self.forced_mode.is_none()
+    }
+
+    /// Whether Humanize applies in `mode` (Drumify and Groove are performances already).
+    pub fn uses_humanize(&self, mode: Mode) -> bool {
+        self.humanizes_drums && self.forced_mode.unwrap_or(mode) == Mode::Drums
     }
 
     /// Whether Key/Scale apply: melody tools only.
@@ -53,6 +62,8 @@ const CONTINUE: ToolRules = ToolRules {
     forced_mode: None,
     uses_length: true,
     uses_steps: false,
+    uses_quality: true,
+    humanizes_drums: true,
     input_roles: ["The clip to continue", ""],
 };
 
@@ -64,6 +75,8 @@ const GENERATE: ToolRules = ToolRules {
     forced_mode: None,
     uses_length: true,
     uses_steps: false,
+    uses_quality: true,
+    humanizes_drums: true,
     input_roles: ["", ""],
 };
 
@@ -75,6 +88,8 @@ const INTERPOLATE: ToolRules = ToolRules {
     forced_mode: None,
     uses_length: false,
     uses_steps: true,
+    uses_quality: true,
+    humanizes_drums: true,
     input_roles: ["The clip the interpolation starts from", "The clip the interpolation ends at"],
 };
 
@@ -86,6 +101,8 @@ const DRUMIFY: ToolRules = ToolRules {
     forced_mode: Some(Mode::Drums),
     uses_length: false,
     uses_steps: false,
+    uses_quality: false,
+    humanizes_drums: false,
     input_roles: ["A rhythm (any instrument) to turn into drums", ""],
 };
 
@@ -97,6 +114,8 @@ const GROOVE: ToolRules = ToolRules {
     forced_mode: Some(Mode::Drums),
     uses_length: false,
     uses_steps: false,
+    uses_quality: false,
+    humanizes_drums: false,
     input_roles: ["A drum pattern to humanize", ""],
 };
 

@@ -124,8 +124,8 @@ fn sample_at(host: &Host, beat: f64) -> i64 {
     (beat * host.samples_per_beat() - 1e-3).ceil() as i64
 }
 
-/// A 2-bar phrase with two short rests (half a beat each, less than the 1-beat gap); it ends
-/// on beat 7 (bar 2), so the gap ends on beat 8.
+/// A 2-bar phrase with two short rests (half a beat each); its last note-on is on beat 6 and it
+/// is silent from beat 7, so the call ends on beat 7 (6 + the 1-beat gap).
 const PHRASE: [(f64, u8, f64, u8); 5] =
     [(0.0, 60, 1.0, 90), (1.0, 62, 1.0, 70), (2.5, 64, 1.5, 100), (4.0, 65, 1.5, 80), (6.0, 67, 1.0, 95)];
 
@@ -136,7 +136,7 @@ fn a_phrase_then_silence_is_answered_on_the_next_bar_line_sample_exactly_at_any_
             let mut host = jam_host(Cadenza::with_generator(|| Box::new(JamEcho)), sample_rate);
             render(&mut host, &PHRASE, 17.0, block, true);
             let played = answers(&host);
-            // Silent from beat 7, gap 1 beat → beat 8 = the bar line of bar 3. The answer is as
+            // The call ends on beat 7; the next bar line is beat 8 (bar 3). The answer is as
             // long as the call (2 bars) and primed on it: the echo plays it an octave up.
             let mut expected = Vec::new();
             for &(beat, pitch, length, velocity) in &PHRASE {
@@ -300,4 +300,20 @@ fn playing_the_selected_result_pauses_while_jamming() {
     cadenza_tests::load_clip(&mut host, cadenza_tests::test_clip());
     host.run(48_000, 512, &[]);
     assert!(host.notes().iter().all(|n| n.2 != 1), "only answers play while Jam is on");
+}
+
+#[test]
+fn a_phrase_of_detached_notes_is_one_call() {
+    // Eight detached quarter notes (half a beat of rest after each, less than the gap).
+    let mut host = jam_host(Cadenza::with_generator(|| Box::new(JamEcho)), 48_000.0);
+    let notes: Vec<_> = [60u8, 64, 67, 64, 62, 65, 67, 60].iter().enumerate().map(|(i, &p)| (i as f64, p, 0.5, 90)).collect();
+    render(&mut host, &notes, 17.0, 512, true);
+    let ons: Vec<_> = answers(&host).into_iter().filter(|e| e.2 > 0).map(|e| (e.0, e.1)).collect();
+    let expected: Vec<_> = notes.iter().map(|&(b, p, _, _)| (sample_at(&host, 8.0 + b), p + 12)).collect();
+    assert_eq!(ons, expected, "last note-on at 7 + 1-beat gap = 8: the answer starts on bar 3, primed on all eight");
+    // A held note is never cut short: held from 4 to 9.5, the call ends at 9.5 → bar line 12.
+    let mut host = jam_host(Cadenza::with_generator(|| Box::new(JamEcho)), 48_000.0);
+    render(&mut host, &[(0.0, 60, 1.0, 90), (4.0, 62, 5.5, 90)], 13.0, 512, true);
+    let first = answers(&host).into_iter().find(|e| e.2 > 0).map(|e| e.0);
+    assert_eq!(first, Some(sample_at(&host, 12.0)));
 }

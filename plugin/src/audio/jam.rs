@@ -2,9 +2,10 @@
 //!
 //! The audio thread's part only listens, says when a call has ended, and plays the answer it is
 //! given (the worker makes the answer: a Continue primed on the call):
-//! - **After a phrase** (default): a call ends when nothing has sounded for the Jam gap (quarter
-//!   notes, default 1, counted from the last note-off, or the last note-on if later; a held note
-//!   never ends a call). The answer starts on the first bar line at or after the gap's end and
+//! - **After a phrase** (default): a call ends when no note-on came for the Jam gap (quarter
+//!   notes, default 1) and no key is held (a held note never ends a call: the call then ends when
+//!   it is released, if that is later). The answer starts on the first bar line at or after that
+//!   point and
 //!   lasts as long as the call (the bars from its first to its last note-on), or the Answer
 //!   length. So that the answer can be ready on that bar line, the call is sent as soon as the
 //!   musician goes silent; a note-on before the gap is over simply continues the call, and the
@@ -274,7 +275,7 @@ impl Jam {
                 if self.held_count > 0 || self.call_sent {
                     return None;
                 }
-                let gap_end = last.max(self.last_release) + settings.gap_beats.max(0.0);
+                let gap_end = (last + settings.gap_beats.max(0.0)).max(self.last_release);
                 let first_bar = bar_line_at_or_before(first, timing);
                 let last_bar_end = next_bar_line_after(last, timing);
                 self.call_sent = true;

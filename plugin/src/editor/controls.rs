@@ -110,6 +110,20 @@ impl Panel {
                 .help("Temperature (host-automatable): 0 = always the most likely note, 1 = as trained, 2 = wild. Double-click resets to 1.")
                 .show(ui, setter);
             ui.end_row();
+            if rules.uses_quality {
+                ui.label("Quality").on_hover_text("Best of N: more candidates per result, the best kept");
+                Slider::new(&params.quality, "quality")
+                    .help("Best of N: the engine makes this many candidates per result and keeps the best, most varied ones (slower: 1× is as fast as before)")
+                    .show(ui, setter);
+                ui.end_row();
+            }
+            if rules.uses_humanize(params.mode.value()) {
+                ui.label("Humanize").on_hover_text("Drums: performed velocity and timing");
+                bool_toggle(&params.humanize, "humanize", "Play it like a drummer")
+                    .help("Runs Cadenza's Groove model over the drums, so they come out with performed dynamics and micro-timing")
+                    .show(ui, setter);
+                ui.end_row();
+            }
         });
         ui.add_space(4.0);
         ui.horizontal(|ui| {
@@ -229,5 +243,8 @@ impl Panel {
                 .help("Also play Cadenza's MIDI output on its audio output with a simple sine, for hosts that cannot route plugin MIDI")
                 .show(ui, setter);
         });
+        if params.jam.value() && params.playback.value() == Playback::PlaySelected {
+            ui.label(RichText::new("Play selected waits while Jam is on").color(palette::HINT).size(text_size::SMALL));
+        }
     }
 }

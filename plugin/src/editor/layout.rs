@@ -6,11 +6,12 @@
 //! │ tool settings      │ header: count, Export all, Reveal folder, folder       │
 //! │ inputs (A, B)      │ cards (scroll)                                        │
 //! │ playback           │                                                       │
+//! │ jam                │                                                       │
 //! ├ status bar: the engine's activity, the last message ──────────────────────┤
 //! ```
 //!
 //! Each section is one function: [`super::controls`] (tool bar, tool settings, inputs,
-//! playback), [`super::results`], [`super::status`].
+//! playback), [`super::jam_view`], [`super::results`], [`super::status`].
 
 use std::time::Duration;
 
@@ -81,6 +82,8 @@ impl Panel {
                     }
                     ui.separator();
                     self.playback(ui, setter);
+                    ui.separator();
+                    self.jam_section(ui, setter);
                 });
                 super::probe::note_rect(ui, "controls", ui.clip_rect());
             },

@@ -5,6 +5,8 @@
 //! - [`panel`]: the panel's state and its polling of the worker and the session (through
 //!   [`crate::channels::EditorEnd`]; the session lock is held only for short copies);
 //! - [`controls`]: the tool bar, the tool's settings, the inputs, playback (one function each);
+//! - [`jam_view`]: the Jam section (its switch and settings, what it is doing, the last call
+//!   and answer);
 //! - [`results`]: the results grid (cards); [`status`]: the status bar;
 //! - [`param_widgets`]: the one gesture-aware slider / toggle / choice for any parameter;
 //! - [`file_actions`]: loading, exporting and the drag-out plumbing; [`file_dialog`]: the
@@ -25,6 +27,7 @@ pub mod controls;
 pub mod file_actions;
 pub mod file_dialog;
 pub mod files;
+pub mod jam_view;
 pub mod layout;
 pub mod panel;
 pub mod param_widgets;

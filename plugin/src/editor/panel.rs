@@ -87,6 +87,8 @@ pub struct Panel {
     pub activity: Activity,
     /// With Key: Auto, the key the engine found in the last job's input ("A minor").
     pub detected_key: Option<String>,
+    /// Jam's last call and the answer that sounded, as drawn.
+    pub(super) jam_last: Option<(Shown, Shown)>,
     /// A line for the status bar: (text, good news?, when it was said).
     pub message: Option<(String, bool, Instant)>,
     /// Folder for "Export all" and for clicked (not dragged) drag buttons, as typed.
@@ -123,6 +125,7 @@ impl Panel {
             batch_stamp: now_secs(),
             activity: Activity::Idle,
             detected_key: None,
+            jam_last: None,
             message: None,
             export_dir: super::files::clips_dir().to_string_lossy().into_owned(),
             scroll_to_selected: false,
@@ -206,8 +209,9 @@ impl Panel {
                     self.clear_cancel();
                 }
                 WorkerEvent::Warning { message, .. } => self.say(capitalized(&message), true),
-                // Shown by the Jam section (it reads the jam status from the channels).
-                WorkerEvent::JamAnswered { .. } => {}
+                WorkerEvent::JamAnswered { call, answer, .. } => {
+                    self.jam_last = Some((Shown::new(call, &self.drum_map), Shown::new(answer, &self.drum_map)));
+                }
             }
         }
         let dropped = self.channels.dropped_presses();
