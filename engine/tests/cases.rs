@@ -342,6 +342,9 @@ fn c09_new_drum_notes_follow_the_inputs_dynamics() {
                     _ => {}
                 }
             }
+            if humanize {
+                assert!(new.iter().any(|n| n.start % 120 != 0), "performed micro-timing");
+            }
             // Never louder than the input's accents, never all one velocity.
             assert!(new.iter().any(|n| n.velocity != new[0].velocity));
         }

@@ -57,13 +57,17 @@ fn tri(p: usize, w: usize) -> f32 {
 }
 
 /// What the model makes of one clip in one variation, blended over its windows: per step and
-/// voice the velocity (0..1), the offset (fraction of a step) and the hit logit.
+/// voice the velocity (0..1), the offset (fraction of a step) and the hit logit. It covers the
+/// clip's steps `origin..origin + total` (`origin` on a bar line).
 pub(crate) struct Performance {
+    pub origin: usize,
     pub total: usize,
     pub voices: usize,
     pub velocity: Vec<f32>,
     pub offset: Vec<f32>,
     pub logit: Vec<f32>,
+    /// Whether the model's input had a hit at (step, voice) (Groove and Humanize).
+    pub hit: Vec<bool>,
 }
 
 impl Performance {
@@ -74,6 +78,29 @@ impl Performance {
         } else {
             0.0
         }
+    }
+
+    fn hit_at(&self, step: usize, voice: usize) -> bool {
+        self.hit.get(step * self.voices + voice).copied().unwrap_or(false)
+    }
+
+    /// The model's (velocity, offset) for a hit of `voice` at the clip's `step`: inside the
+    /// covered steps, its own prediction; outside them, its prediction for the same voice at the
+    /// same position of a covered bar where that voice is hit too (a performance is played the
+    /// same way bar after bar); `None` when there is none.
+    fn predict(&self, step: usize, voice: usize) -> Option<(f32, f32)> {
+        let bar = prepare::steps_of_bars(1);
+        let local = if (self.origin..self.origin + self.total).contains(&step) {
+            Some(step - self.origin)
+        } else {
+            (0..self.total / bar)
+                .map(|k| k * bar + step % bar)
+                .find(|&l| self.hit_at(l, voice))
+        }?;
+        Some((
+            self.at(&self.velocity, local, voice),
+            self.at(&self.offset, local, voice),
+        ))
     }
 }
 
@@ -157,12 +184,19 @@ fn perform(
                 }
                 b += 1;
             }
+            let r = &rows[perfs.len() / nv];
+            // Groove features have a hit flag per voice; the tap encoding (Drumify) has none.
+            let hit = (0..total * vo)
+                .map(|k| f == vo * 3 && r[(k / vo) * f + (k % vo) * 3] > 0.5)
+                .collect();
             let mut perf = Performance {
+                origin: 0,
                 total,
                 voices: vo,
                 velocity: vec![0.0; total * vo],
                 offset: vec![0.0; total * vo],
                 logit,
+                hit,
             };
             for step in 0..total {
                 let wt = weight[step].max(f32::MIN_POSITIVE);
@@ -201,9 +235,12 @@ fn hit_rows(clip: &Clip, map: &DrumMap) -> Result<(Vec<f32>, usize, bool), Engin
 }
 
 /// The user's notes of `clip` from tick `from` on, moved to the performance's micro-timing and
-/// with their velocity scaled by its accents (see the module docs). Same notes, same order.
+/// with their velocity scaled by its accents (see the module docs). Same notes, same order. A
+/// note the performance has nothing for ([`Performance::predict`]) takes its instrument's mean
+/// offset and keeps its velocity.
 pub(crate) fn humanize_notes(clip: &Clip, perf: &Performance, from: u32, map: &DrumMap) -> Clip {
     let len = clip.length_ticks().max(1);
+    let steps = (len / TICKS_PER_STEP) as usize;
     let lo = from.min(len - 1) as i64;
     let target = |n: &cadenza_music::Note| -> Option<(usize, usize)> {
         if n.start < from {
@@ -211,17 +248,21 @@ pub(crate) fn humanize_notes(clip: &Clip, perf: &Performance, from: u32, map: &D
         }
         let class = map.class_of(n.pitch)?;
         let step = step_of_tick(n.start) as usize;
-        (step < perf.total).then_some((step, class))
+        (step < steps).then_some((step, class))
     };
-    // The model's mean velocity per class over the notes it humanizes: its accents are its
-    // velocities relative to that.
+    // The model's mean velocity and offset per class over the notes it humanizes: its accents
+    // are its velocities relative to that.
     let mut sum = [0.0f64; DRUM_CLASSES];
+    let mut offsets = [0.0f64; DRUM_CLASSES];
     let mut count = [0u32; DRUM_CLASSES];
     let mut anchor: HashMap<(usize, usize), u32> = HashMap::new();
     for n in &clip.notes {
         if let Some((s, c)) = target(n) {
-            sum[c] += perf.at(&perf.velocity, s, c) as f64;
-            count[c] += 1;
+            if let Some((v, o)) = perf.predict(s, c) {
+                sum[c] += v as f64;
+                offsets[c] += o.clamp(-0.5, 0.5) as f64;
+                count[c] += 1;
+            }
             let a = anchor.entry((s, c)).or_insert(n.start);
             *a = (*a).min(n.start);
         }
@@ -229,18 +270,24 @@ pub(crate) fn humanize_notes(clip: &Clip, perf: &Performance, from: u32, map: &D
     let mut out = clip.clone();
     for n in &mut out.notes {
         let Some((s, c)) = target(n) else { continue };
-        let mean = sum[c] / count[c].max(1) as f64;
-        let vm = perf.at(&perf.velocity, s, c) as f64;
-        let ratio = if mean > 1e-3 {
-            (vm / mean).clamp(1.0 - HUMANIZE_SPREAD as f64, 1.0 + HUMANIZE_SPREAD as f64)
-        } else {
-            1.0
+        let k = count[c].max(1) as f64;
+        let (ratio, offset) = match perf.predict(s, c) {
+            Some((vm, om)) => {
+                let mean = sum[c] / k;
+                let ratio = if mean > 1e-3 {
+                    (vm as f64 / mean)
+                        .clamp(1.0 - HUMANIZE_SPREAD as f64, 1.0 + HUMANIZE_SPREAD as f64)
+                } else {
+                    1.0
+                };
+                (ratio, om.clamp(-0.5, 0.5) as f64)
+            }
+            None => (1.0, offsets[c] / k),
         };
         let velocity = (n.velocity as f64 * ratio).round().clamp(1.0, 127.0) as u8;
-        let offset = perf.at(&perf.offset, s, c).clamp(-0.5, 0.5);
         let grid = (s as i64) * TICKS_PER_STEP as i64;
         let flam = n.start as i64 - anchor[&(s, c)] as i64;
-        let start = (grid + (offset * TICKS_PER_STEP as f32).round() as i64 + flam)
+        let start = (grid + (offset * TICKS_PER_STEP as f64).round() as i64 + flam)
             .clamp(lo, len as i64 - 1) as u32;
         let duration = n.end.saturating_sub(n.start).max(1);
         n.velocity = velocity;
@@ -252,7 +299,12 @@ pub(crate) fn humanize_notes(clip: &Clip, perf: &Performance, from: u32, map: &D
 }
 
 /// Humanize: runs the Groove model over the drum clips a tool made and gives the notes of clip
-/// `i` from tick `from[i]` on a performed timing and velocity (one batch for all clips).
+/// `i` from tick `from[i]` on a performed timing and velocity. Kept cheap enough to run after
+/// every drum job (one decoder run for all clips, no encoder): each clip is performed in ONE
+/// 2-bar window — the first two bars from `from[i]` (or the clip's last two) — from a prior
+/// sample `z = min(T, 1) · eps` (at T = 0 the model's mean performance), and later bars are
+/// played the way the window plays the same instrument at the same position in the bar
+/// ([`Performance::predict`]).
 pub(crate) fn humanize(
     net: &mut GrooveNet,
     clips: &mut [Clip],
@@ -261,25 +313,53 @@ pub(crate) fn humanize(
     seed: u64,
 ) -> Result<(), EngineError> {
     let map = DrumMap::default();
-    let mut rows = Vec::with_capacity(clips.len());
+    let (w, f, zd) = (net.steps, net.in_floats, net.z_dim);
+    let bar = prepare::steps_of_bars(1);
+    let mut x = Vec::new();
     let mut which = Vec::new();
     for (i, c) in clips.iter().enumerate() {
-        let (x, _, any) = hit_rows(c, &map)?;
-        if any && c.notes.iter().any(|n| n.start >= from[i]) {
-            rows.push(x);
-            which.push(i);
+        let (rows, _, any) = hit_rows(c, &map)?;
+        if !any || !c.notes.iter().any(|n| n.start >= from[i]) {
+            continue;
         }
+        let total = rows.len() / f;
+        let first = (from[i] as usize / TICKS_PER_STEP as usize) / bar * bar;
+        let origin = first.min(total.saturating_sub(w) / bar * bar);
+        for step in origin..origin + w {
+            match rows.get(step * f..(step + 1) * f) {
+                Some(r) => x.extend_from_slice(r),
+                None => x.extend(std::iter::repeat_n(0.0, f)),
+            }
+        }
+        which.push((i, origin));
     }
-    if rows.is_empty() {
+    if which.is_empty() {
         return Ok(());
     }
-    let mut eps: Vec<Pcg32> = which
+    let t = temperature.clamp(0.0, 1.0);
+    let z: Vec<f32> = which
         .iter()
-        .map(|&i| Pcg32::for_variation(seed, purpose::HUMANIZE, i))
+        .flat_map(|&(i, _)| {
+            let mut r = Pcg32::for_variation(seed, purpose::HUMANIZE, i);
+            (0..zd).map(move |_| t * r.next_normal() as f32)
+        })
         .collect();
-    let perfs = perform(net, &rows, temperature.min(1.0), &mut eps)?;
-    for (&i, perf) in which.iter().zip(&perfs) {
-        clips[i] = humanize_notes(&clips[i], perf, from[i], &map);
+    let out = net.decode(&z, &x, which.len())?;
+    let (of, vo) = (net.out_floats, net.voices);
+    for (b, &(i, origin)) in which.iter().enumerate() {
+        let g = &out.groove[b * w * of..(b + 1) * w * of];
+        let perf = Performance {
+            origin,
+            total: w,
+            voices: vo,
+            velocity: (0..w * vo).map(|k| g[(k / vo) * of + (k % vo) * 3 + 1]).collect(),
+            offset: (0..w * vo).map(|k| g[(k / vo) * of + (k % vo) * 3 + 2]).collect(),
+            logit: Vec::new(),
+            hit: (0..w * vo)
+                .map(|k| x[(b * w + k / vo) * f + (k % vo) * 3] > 0.5)
+                .collect(),
+        };
+        clips[i] = humanize_notes(&clips[i], &perf, from[i], &map);
     }
     Ok(())
 }
@@ -502,11 +582,13 @@ mod tests {
         c.sort();
         let vo = DRUM_CLASSES;
         let perf = Performance {
+            origin: 0,
             total: 16,
             voices: vo,
             velocity: (0..16 * vo).map(|i| 0.3 + (i % 7) as f32 * 0.1).collect(),
             offset: vec![0.2; 16 * vo],
             logit: vec![0.0; 16 * vo],
+            hit: vec![true; 16 * vo],
         };
         let h = humanize_notes(&c, &perf, 0, &map);
         let mut want: Vec<u8> = c.notes.iter().map(|n| n.pitch).collect();
