@@ -150,3 +150,80 @@ fn many_instances_generate_at_once_on_one_onnx_runtime() {
         maps.lines().filter_map(|l| l.split_whitespace().nth(5)).filter(|p| p.contains("libonnxruntime")).collect();
     assert_eq!(libraries.len(), 1, "{libraries:?}");
 }
+
+/// Presses Generate and collects the worker's events until the job finishes or fails.
+fn generate_events(host: &mut Host) -> Vec<WorkerEvent> {
+    set_param(&host.plugin.params_arc().generate, true);
+    host.run(64, 64, &[]);
+    set_param(&host.plugin.params_arc().generate, false);
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut events = Vec::new();
+    loop {
+        while let Some(event) = host.plugin.editor_end().next_event() {
+            let done = matches!(event, WorkerEvent::Finished { .. } | WorkerEvent::Failed { .. });
+            events.push(event);
+            if done {
+                return events;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no answer: {events:?}");
+        host.run(64, 64, &[]);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn key_auto_is_the_default_and_the_job_reports_the_key_it_found() {
+    let mut host = Host::new_onnx(48_000.0);
+    let params = host.plugin.params_arc().clone();
+    assert_eq!(params.key.value(), cadenza::params::KeyRoot::Auto);
+    assert!(params.humanize.value(), "Humanize is on by default");
+    set_param(&params.capture_bars, 1);
+    set_param(&params.variations, 4);
+    set_param(&params.length_bars, 2);
+    set_param(&params.temperature, 0.0);
+    // A minor: A C E A.
+    record_phrase(&mut host, [57, 60, 64, 69]);
+    let events = generate_events(&mut host);
+    let Some(WorkerEvent::Finished { detected_key: Some(key), id, .. }) = events.last() else {
+        panic!("{events:?}")
+    };
+    // Every warning belongs to this job (e.g. greedy variations that were made again).
+    for e in &events {
+        if let WorkerEvent::Warning { id: w, message } = e {
+            assert_eq!(w, id, "{message}");
+        }
+    }
+    let session = host.plugin.editor_end().session().lock().clone();
+    for clip in &session.generated {
+        let new: Vec<_> = clip.notes.iter().filter(|n| n.start >= 1920).collect();
+        assert!(new.len() >= 2, "tame, never empty: {new:?}");
+        for n in new {
+            assert!(key.contains(n.pitch) || [9u8, 0, 4].contains(&(n.pitch % 12)), "{} is outside {key}", n.pitch);
+            // The phrase was played at 100: the new notes keep that level.
+            assert_eq!(n.velocity, 100, "the input's dynamics");
+        }
+    }
+}
+
+#[test]
+fn humanize_plays_new_drum_notes_off_the_grid_and_off_is_on_it() {
+    for humanize in [true, false] {
+        let mut host = Host::new_onnx(48_000.0);
+        let params = host.plugin.params_arc().clone();
+        set_param(&params.mode, Mode::Drums);
+        set_param(&params.tool, Tool::Continue);
+        set_param(&params.humanize, humanize);
+        set_param(&params.capture_bars, 1);
+        set_param(&params.variations, 2);
+        set_param(&params.length_bars, 2);
+        record_phrase(&mut host, [36, 42, 38, 42]);
+        let events = generate_events(&mut host);
+        assert!(matches!(events.last(), Some(WorkerEvent::Finished { .. })), "{events:?}");
+        let session = host.plugin.editor_end().session().lock().clone();
+        let new: Vec<_> = session.generated.iter().flat_map(|c| c.notes.iter().filter(|n| n.start >= 1920)).collect();
+        assert!(!new.is_empty());
+        let off_grid = new.iter().any(|n| n.start % 120 != 0);
+        assert_eq!(off_grid, humanize, "humanize {humanize}: {new:?}");
+    }
+}

@@ -11,6 +11,9 @@
 //! - **"The last N bars"** are the N bars that end with the bar of the newest take's latest
 //!   note-on: the bar under the playhead while you play, or the one you just finished. A note
 //!   played further along the song in an older take does not move that window.
+//! - **Meter changes** are never re-barred: the window only reaches back to the first bar line
+//!   of the host's current meter (bars recorded in an earlier meter are left out, so Input A
+//!   holds fewer bars right after a meter change).
 
 use cadenza_music::{Note, NoteBuffer, TimeSignature, PPQ};
 
@@ -60,6 +63,10 @@ pub struct Capture {
     take_recorded: bool,
     /// The newest take that recorded a note and its latest onset: anchors "the last N bars".
     latest: Option<(u32, f64)>,
+    /// Whether the host has told the meter yet, and from which beat the current meter holds
+    /// (the window never reaches back past it).
+    meter_known: bool,
+    meter_since: f64,
 }
 
 impl Capture {
@@ -78,6 +85,8 @@ impl Capture {
             expected_pos: 0.0,
             take_recorded: false,
             latest: None,
+            meter_known: false,
+            meter_since: f64::NEG_INFINITY,
         }
     }
 
@@ -105,6 +114,12 @@ impl Capture {
     }
 
     pub fn set_meter(&mut self, beats_per_bar: f64, time_sig: (u8, u8), bar_origin: f64) {
+        // Only a new time signature is a meter change (a bar grid that moves is not).
+        if self.meter_known && time_sig != self.time_sig {
+            // The new meter holds from where the transport is now.
+            self.meter_since = self.expected_pos;
+        }
+        self.meter_known = true;
         self.beats_per_bar = beats_per_bar;
         self.time_sig = time_sig;
         self.bar_origin = bar_origin;
@@ -218,6 +233,13 @@ impl Capture {
             // Whole bars only: drop the ones before the song starts.
             window_start += ((-window_start) / bar_len).ceil() * bar_len;
         }
+        if window_start < self.meter_since - 1e-9 {
+            // Never re-bar: only the bars of the current meter (from its first bar line).
+            window_start += ((self.meter_since - window_start) / bar_len - 1e-9).ceil() * bar_len;
+            if window_start >= window_end {
+                return 0;
+            }
+        }
         let to_tick = |beat: f64| ((beat - window_start) * PPQ as f64).round().max(0.0) as u32;
         let window_ticks = to_tick(window_end);
         // The open take replaces older notes up to the playhead already.
@@ -271,4 +293,34 @@ fn key_index(channel: u8, pitch: u8) -> usize {
 /// `sort_unstable` sorts in place without allocating (the stable sort may allocate).
 fn sort_notes(notes: &mut [Note]) {
     notes.sort_unstable_by_key(|n| (n.start, n.pitch, n.channel, n.end, n.velocity));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_meter_change_is_never_re_barred() {
+        let mut c = Capture::new();
+        let mut out = NoteBuffer::with_capacity(64);
+        // Two bars of 3/4 (3 quarters each), then 4/4 from beat 6.
+        c.set_meter(3.0, (3, 4), 0.0);
+        c.follow_transport(true, Some((0.0, 6.0)));
+        c.note_on(0, 60, 100, 0.0);
+        c.note_off(0, 60, 1.0);
+        c.note_on(0, 62, 100, 3.0);
+        c.note_off(0, 62, 4.0);
+        c.set_meter(4.0, (4, 4), 6.0 % 4.0);
+        c.follow_transport(true, Some((6.0, 14.0)));
+        c.note_on(0, 64, 100, 6.0);
+        c.note_off(0, 64, 7.0);
+        c.note_on(0, 65, 100, 10.0);
+        c.note_off(0, 65, 11.0);
+        // Four bars asked for: only the two 4/4 bars come back, the 3/4 notes are left out.
+        let bars = c.snapshot(4, 14.0, &mut out);
+        assert_eq!(bars, 2);
+        assert_eq!(c.time_signature(), TimeSignature::FOUR_FOUR);
+        let pitches: Vec<(u8, u32)> = out.as_slice().iter().map(|n| (n.pitch, n.start)).collect();
+        assert_eq!(pitches, vec![(64, 0), (65, 1920)]);
+    }
 }
