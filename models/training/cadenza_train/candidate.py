@@ -74,7 +74,7 @@ def build(name: str, out: Path, log=print) -> Path:
                          "model_selection": "GMD validation half (issue 17 split), teacher-forced NLL + KL term"}
     entry["training_curve"] = [{"step": h["step"], "elapsed_s": h["elapsed_s"],
                                 "valid": {k: v for k, v in h["valid"].items() if k != "select"}} for h in hist]
-    entry["parity"] = ex["parity"]
+    entry["parity"] = dict(ex["parity"], **metric_parity(ex, va, model.start_token, spec, cfg["domain"]))
     entry.pop("metrics", None)
     entry.pop("listening_notes", None)
     man["models"][base] = entry
@@ -82,6 +82,19 @@ def build(name: str, out: Path, log=print) -> Path:
     (out / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
     log(f"candidate {name} -> {out} (best step {ck['step']} of {full['step']}); parity {json.dumps(ex['parity'])}")
     return out
+
+
+def metric_parity(ex, va, start_token, spec, domain, n=300):
+    """Greedy reconstructions of n validation windows through the fp32 and the int8 graphs: note F1 of each, and
+    the share of windows whose decoded tokens are identical."""
+    from . import honest as H
+    w = va[np.random.RandomState(0).choice(len(va), min(n, len(va)), replace=False)].astype(np.int64)
+    p32 = H.vae_decode({k: Path(v) for k, v in ex["fp32"].items()}, w, start_token)
+    p8 = H.vae_decode({k: Path(v) for k, v in ex["files"].items()}, w, start_token)
+    return {"validation_windows": int(len(w)),
+            "note_f1_fp32": H.recon_metrics(w, p32, domain, spec)["note_f1"],
+            "note_f1_int8": H.recon_metrics(w, p8, domain, spec)["note_f1"],
+            "identical_decodes_int8_vs_fp32": float(round((p32 == p8).all(1).mean(), 4))}
 
 
 def ship(name: str, cand: Path, log=print):
