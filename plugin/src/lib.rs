@@ -5,18 +5,20 @@
 //!
 //! | thread | started by | code | channel end it owns |
 //! |---|---|---|---|
-//! | host audio thread | the host | [`Cadenza::process`], [`audio`] (capture, player, preview) | [`channels::AudioEnd`] |
+//! | host audio thread | the host | [`Cadenza::process`] and its steps (`process_steps.rs`), [`audio`] (capture, player, Jam, preview) | [`channels::AudioEnd`] |
 //! | `cadenza-worker` | [`Cadenza`]'s `activate()` (again after it died) | [`worker`] (runs the inference engine, `cadenza-engine`) | [`channels::WorkerEnd`] |
 //! | host GUI thread | the host opening the editor | [`editor`] | [`channels::EditorEnd`] |
 //! | `cadenza-load` (short-lived) | the editor, per loaded `.mid` | [`editor`] | a one-shot `mpsc` back to the editor |
 //! | `cadenza-file-dialog` (short-lived) | the editor's Open… button | `editor::file_dialog` (the system's file picker through `rfd`) | a one-shot `mpsc` back to the editor |
 //! | X11 drag source (Linux, short-lived) | the editor, per drag-out | `editor::x11_drag` | a `JoinHandle` with the outcome |
+//! | `cadenza-drag` (Windows, short-lived) | the editor, per drag-out (`DoDragDrop` in its own OLE apartment) | `editor::drag_windows` | a `JoinHandle` with the outcome |
 //! | host main thread | the host | [`params`] (automation), [`session`] (state save/load) | the parameters' atomics, the session's mutex |
 //!
 //! Every message type is in [`messages`] (plain data); every queue and shared atomic, with its
 //! direction, is in [`channels`]: audio → worker `RtRequest`s, worker → audio `PlaybackClip`s
-//! (and retired clips back), editor → worker `JobRequest`s, worker → editor `WorkerEvent`s and
-//! progress, editor → audio capture-to-slot, audio → editor dropped presses and host tempo.
+//! (and retired clips back) and Jam answers, editor → worker `JobRequest`s, worker → editor
+//! `WorkerEvent`s and progress, editor → audio capture-to-slot, audio → editor dropped presses,
+//! host tempo and Jam's state, audio → worker which Jam answer began to sound.
 //! The persisted [`session::Session`] is behind a mutex the worker and the editor hold only for
 //! short copies; the audio thread never touches it. "Engine" always means the inference crate.
 
@@ -31,18 +33,19 @@ pub mod editor;
 pub mod messages;
 pub mod onnx_generator;
 pub mod params;
+mod process_steps;
 pub mod session;
 pub mod tools;
 pub mod worker;
 
 use audio::capture::Capture;
-use audio::jam::{CallEnded, Jam, JamSettings};
-use audio::events::{EventList, OutEvent};
+use audio::jam::Jam;
+use audio::events::EventList;
 use audio::player::Player;
 use audio::preview::PreviewSynth;
 use audio::transport::BlockTiming;
 use channels::{AudioEnd, EditorEnd, WorkerEnd};
-use messages::{JamCall, RtRequest, RtRequestKind};
+use messages::RtRequest;
 use params::{CadenzaParams, Playback};
 use session::SessionField;
 use worker::{Generator, GeneratorFactory, WorkerHandle};
@@ -153,187 +156,6 @@ impl Cadenza {
             }
         }
     }
-
-    /// Takes the newest clip the worker sent and retires the old one (never freed here).
-    fn receive_clips(&mut self) {
-        while let Some(clip) = self.audio.receive_clip() {
-            if let Some(old) = self.player.replace_clip(clip, &mut self.player_events) {
-                self.audio.retire(old);
-            }
-        }
-    }
-
-    fn record(&mut self, event: &PluginNoteEvent<Self>, timing: &BlockTiming) {
-        if !(self.params.capture_armed.value() || self.params.jam.value()) || !timing.playing {
-            return;
-        }
-        let Some(beat) = timing.beat_at(event.timing()) else { return };
-        match *event {
-            NoteEvent::NoteOn { channel, key, velocity, .. } => {
-                let (Some(ch), Some(pitch)) = (channel.number(), key.number()) else { return };
-                let velocity = (velocity * 127.0).round().clamp(0.0, 127.0) as u8;
-                if velocity == 0 {
-                    self.capture.note_off(ch, pitch, beat);
-                } else {
-                    self.capture.note_on(ch, pitch, velocity, beat);
-                }
-            }
-            NoteEvent::NoteOff { channel, key, .. } => {
-                if let (Some(ch), Some(pitch)) = (channel.number(), key.number()) {
-                    self.capture.note_off(ch, pitch, beat);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// On a rising edge of the generate trigger, copies the captured bars into a pooled request
-    /// and hands it to the worker.
-    fn handle_trigger(&mut self, timing: &BlockTiming) {
-        if let Some(slot) = self.audio.take_capture_to_slot() {
-            let bars = self.params.capture_bars.value() as u16;
-            self.send_capture(RtRequestKind::CaptureToSlot(slot), bars, timing);
-        }
-        let on = self.params.generate.value();
-        let loads = self.params.session.loads();
-        if loads != self.loads_seen {
-            // A project or preset was loaded: its saved trigger value (and a host re-sending
-            // it) is not someone pressing Generate.
-            self.loads_seen = loads;
-            self.generate_was_on = on;
-        }
-        let rising = on && !self.generate_was_on;
-        self.generate_was_on = on;
-        if rising {
-            let kind = RtRequestKind::Generate(tools::request_settings(&self.params));
-            let bars = self.params.capture_bars.value() as u16;
-            if !self.send_capture(kind, bars, timing) {
-                self.audio.count_dropped_press();
-            }
-        }
-    }
-
-    /// Sends the last `bars` captured bars with `kind`; whether it could be sent.
-    fn send_capture(&mut self, kind: RtRequestKind, bars: u16, timing: &BlockTiming) -> bool {
-        let Some(mut request) = self.spare_request.take().or_else(|| self.audio.take_request_box()) else {
-            return false;
-        };
-        let now = timing.beat_at(timing.block_len as u32).unwrap_or(0.0);
-        request.kind = kind;
-        request.capture.bars = self.capture.snapshot(bars, now, &mut request.capture.notes);
-        request.capture.time_signature = self.capture.time_signature();
-        match self.audio.send_request(request) {
-            Ok(()) => true,
-            Err(request) => {
-                self.spare_request = Some(request);
-                false
-            }
-        }
-    }
-
-    /// The Jam parameters now.
-    fn jam_settings(&self) -> JamSettings {
-        JamSettings {
-            trigger: self.params.jam_trigger.value(),
-            gap_beats: self.params.jam_gap.value() as f64,
-            every_bars: self.params.jam_bars.value() as u16,
-            answer_bars: self.params.jam_length.value() as u16,
-            barge_in: self.params.jam_barge_in.value(),
-        }
-    }
-
-    /// Jam's part of the block: takes answers from the worker, then plays the answer in pieces
-    /// split at the musician's note-ons (each may barge in).
-    fn run_jam(&mut self, jam_on: bool, timing: &BlockTiming, channel: u8) {
-        self.jam.begin_block(jam_on, timing, &mut self.jam_events);
-        self.retire_jam_clip();
-        if !self.jam.has_clip_to_retire() {
-            if let Some(answer) = self.audio.receive_jam_answer() {
-                if let Some(unused) = self.jam.receive(answer, timing) {
-                    self.audio.retire(unused);
-                }
-            }
-        }
-        let settings = self.jam_settings();
-        let mut rendered = 0;
-        for index in 0..self.input_events.len() {
-            if !jam_on || !timing.playing {
-                break;
-            }
-            let (at, ch, pitch, on) = match self.input_events[index] {
-                NoteEvent::NoteOn { timing, channel, key, velocity, .. } => (timing, channel, key, velocity > 0.0),
-                NoteEvent::NoteOff { timing, channel, key, .. } => (timing, channel, key, false),
-                _ => continue,
-            };
-            let (Some(ch), Some(pitch), Some(beat)) = (ch.number(), pitch.number(), timing.beat_at(at)) else { continue };
-            if on {
-                self.jam.render(timing, rendered, at, channel, &mut self.jam_events);
-                rendered = at;
-                self.jam.note_on(ch, pitch, beat, at, &settings, timing, &mut self.jam_events);
-            } else {
-                self.jam.note_off(ch, pitch, beat);
-            }
-        }
-        self.jam.render(timing, rendered, timing.block_len as u32, channel, &mut self.jam_events);
-        self.retire_jam_clip();
-        // One time-ordered list for the merge with the host's events; at equal times note-offs
-        // go first so a re-struck key is released before it sounds again.
-        if !self.jam_events.as_slice().is_empty() {
-            for event in self.jam_events.as_slice() {
-                self.player_events.push(*event);
-            }
-            self.player_events.sort_by_time();
-        }
-    }
-
-    /// Hands a clip Jam let go of to the worker when the retired queue has room.
-    fn retire_jam_clip(&mut self) {
-        if self.jam.has_clip_to_retire() && self.audio.can_retire() {
-            if let Some(clip) = self.jam.take_retired() {
-                self.audio.retire(clip);
-            }
-        }
-    }
-
-    /// Sends an ended call with its bars (and earlier context up to Capture bars) to the worker.
-    fn send_jam_call(&mut self, call: CallEnded, timing: &BlockTiming) {
-        let mut settings = tools::request_settings(&self.params);
-        settings.tool = params::Tool::Continue;
-        settings.variations = 1;
-        settings.length_bars = call.answer_bars;
-        let kind = RtRequestKind::Jam(JamCall { settings, call_id: call.call_id, answer_bars: call.answer_bars });
-        let bars = call.call_bars.max(self.params.capture_bars.value() as u16);
-        if !self.send_capture(kind, bars, timing) {
-            self.audio.count_dropped_press();
-        }
-    }
-
-    /// Offline only: blocks until the worker has answered every request, so a bounce hears the
-    /// result at the same place whatever the machine's speed. Never called in real time.
-    fn wait_for_worker_offline(&self) {
-        let deadline = std::time::Instant::now() + OFFLINE_WORKER_WAIT;
-        while self.audio.jobs_in_flight() > 0 && self.audio.worker_running() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-    }
-
-    /// Sends one player event to the host.
-    fn send_player_event(context: &mut impl ProcessContext<Self>, event: &OutEvent) {
-        let channel = Channel::Number(event.channel);
-        let key = Key::Number(event.pitch);
-        let note = if event.velocity > 0 {
-            NoteEvent::NoteOn {
-                timing: event.timing,
-                voice_id: VoiceID::Wildcard,
-                channel,
-                key,
-                velocity: event.velocity as f32 / 127.0,
-            }
-        } else {
-            NoteEvent::NoteOff { timing: event.timing, voice_id: VoiceID::Wildcard, channel, key, velocity: 0.0 }
-        };
-        let _ = context.try_send_event(note);
-    }
 }
 
 /// Seams for the test crate only; bundles never enable the `test-hooks` feature.
@@ -358,23 +180,6 @@ impl Cadenza {
     }
 }
 
-use nice_plug::midi::{Channel, Key, VoiceID};
-
-/// The note part of an incoming event, as the preview synth wants it.
-fn as_out_event(event: &PluginNoteEvent<Cadenza>) -> Option<OutEvent> {
-    match *event {
-        NoteEvent::NoteOn { timing, channel, key, velocity, .. } => Some(OutEvent {
-            timing,
-            channel: channel.number().unwrap_or(0),
-            pitch: key.number()?,
-            velocity: (velocity * 127.0).round().clamp(0.0, 127.0) as u8,
-        }),
-        NoteEvent::NoteOff { timing, channel, key, .. } => {
-            Some(OutEvent { timing, channel: channel.number().unwrap_or(0), pitch: key.number()?, velocity: 0 })
-        }
-        _ => None,
-    }
-}
 
 impl Plugin for Cadenza {
     const NAME: &'static str = "Cadenza";
@@ -494,7 +299,7 @@ impl Plugin for Cadenza {
                 next_player_event += 1;
             }
             self.record(&event, &timing);
-            if let Some(note) = as_out_event(&event) {
+            if let Some(note) = process_steps::as_out_event(&event) {
                 self.sent_events.push(note);
             }
             let _ = context.try_send_event(event);
