@@ -174,7 +174,7 @@ fn outputs_carry_the_inputs_tempo_map() {
     };
     std::fs::write(&input, export_midi(&melody_a(), &options).unwrap()).unwrap();
     let out = dir.join("out");
-    let o = cli(&["continue", "--variations", "1", "--bars", "2", "--seed", "1"], &[input.clone()], &out);
+    let o = cli(&["continue", "--variations", "1", "--bars", "2", "--seed", "1"], std::slice::from_ref(&input), &out);
     assert!(o.status.success());
     let m = import_midi_file(out.join("continue_01.mid"), &ImportOptions::default()).unwrap();
     assert_eq!(m.tempo_us_per_quarter, 600_000);

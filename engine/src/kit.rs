@@ -67,10 +67,10 @@ impl Kit {
             }
         }
         let mut kit = Kit::gm();
-        for c in 0..DRUM_CLASSES {
+        for (c, counts) in at.iter().enumerate() {
             kit.class[c] = all[c].best();
-            for p in 0..BAR {
-                kit.at[c][p] = at[c][p].best();
+            for (slot, pitches) in kit.at[c].iter_mut().zip(counts) {
+                *slot = pitches.best();
             }
         }
         kit

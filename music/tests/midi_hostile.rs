@@ -132,7 +132,7 @@ fn files_as_real_programs_write_them() {
         ev(0, &[0x90, 62, 100]),
         ev(240, &[0x80, 62, 0]),
     ]);
-    let m = import(&smf(0, 1, 480, &[no_end.clone()])).unwrap();
+    let m = import(&smf(0, 1, 480, std::slice::from_ref(&no_end))).unwrap();
     assert_eq!(m.clip.notes, want.notes);
     assert!(m.repairs.iter().any(|r| r.contains("no end-of-track")));
     let mut garbage = smf(0, 1, 480, &[simple_track()]);

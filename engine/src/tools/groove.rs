@@ -198,8 +198,8 @@ fn perform(
                 logit,
                 hit,
             };
-            for step in 0..total {
-                let wt = weight[step].max(f32::MIN_POSITIVE);
+            for (step, w) in weight.iter().enumerate() {
+                let wt = w.max(f32::MIN_POSITIVE);
                 for voice in 0..vo {
                     let base = step * of + voice * 3;
                     perf.velocity[step * vo + voice] = acc[base + 1] / wt;
