@@ -311,7 +311,7 @@ pub struct Job {
     /// `interp_steps`).
     pub variations: usize,
     /// Continue: bars to add; Generate: bars to generate. Drumify/Groove keep the input's length,
-    /// Interpolate the model's (4 bars).
+    /// Interpolate the inputs' (the longer one, at most the model's 4 bars).
     pub bars: u16,
     /// Interpolate: number of clips, 1..=[`MAX_VARIATIONS`].
     pub interp_steps: usize,
