@@ -229,6 +229,11 @@ impl ClapInstance {
         }
     }
 
+    /// The raw plugin, for extensions this host does not wrap (the Wine host's GUI calls).
+    pub fn raw(&self) -> *const clap_plugin {
+        self.plugin
+    }
+
     /// Lets the plugin run the main-thread tasks it asked for (state reloads, rescans).
     pub fn idle(&self) {
         unsafe { ((*self.plugin).on_main_thread.unwrap())(self.plugin) };

@@ -2706,7 +2706,10 @@ impl<P: ClapPlugin> Wrapper<P> {
 
                 struct ClapHostCallbacks<P: ClapPlugin> {
                     wrapper: Weak<Wrapper<P>>,
-                    host_gui: ClapPtr<clap_host_gui>,
+                    // Cadenza patch: optional. A host without the `clap.gui` host extension
+                    // (it is optional in CLAP) made `set_parent` unwrap `None` and abort the
+                    // host; now such a host only cannot be asked to resize.
+                    host_gui: Option<ClapPtr<clap_host_gui>>,
                 }
 
                 impl<P: ClapPlugin> HostCallbacks for ClapHostCallbacks<P> {
@@ -2715,13 +2718,17 @@ impl<P: ClapPlugin> Wrapper<P> {
                         new_size: Size,
                         scale_factor: f64,
                     ) -> Result<(), Box<dyn Error>> {
+                        // Cadenza patch: see `host_gui`.
+                        let Some(host_gui) = &self.host_gui else {
+                            return Err(ResizeError::HostRefusedSize(new_size).into());
+                        };
                         if let Some(wrapper) = self.wrapper.upgrade() {
                             use nice_plug_core::editor::dpi::NativeSize;
 
                             let native_size = NativeSize::from_size(new_size, scale_factor);
 
                             if unsafe_clap_call! {
-                                &*self.host_gui=>request_resize(
+                                &**host_gui=>request_resize(
                                     &*wrapper.host_callback,
                                     native_size.width,
                                     native_size.height,
@@ -2737,9 +2744,10 @@ impl<P: ClapPlugin> Wrapper<P> {
                     }
 
                     fn destroyed(&mut self) {
-                        if let Some(wrapper) = self.wrapper.upgrade() {
+                        // Cadenza patch: see `host_gui`.
+                        if let (Some(wrapper), Some(host_gui)) = (self.wrapper.upgrade(), &self.host_gui) {
                             unsafe_clap_call! {
-                                &*self.host_gui=>closed(
+                                &**host_gui=>closed(
                                     &*wrapper.host_callback,
                                     true,
                                 )
@@ -2750,7 +2758,7 @@ impl<P: ClapPlugin> Wrapper<P> {
 
                 let callbacks: Box<dyn HostCallbacks> = Box::new(ClapHostCallbacks {
                     wrapper: wrapper.this.borrow().clone(),
-                    host_gui: ClapPtr::clone(wrapper.host_gui.borrow().as_ref().unwrap()),
+                    host_gui: wrapper.host_gui.borrow().as_ref().map(ClapPtr::clone),
                 });
 
                 struct ClapHostMainThreadCaller<P: ClapPlugin> {
