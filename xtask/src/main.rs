@@ -9,6 +9,8 @@
 //! - `cargo xtask bundle cadenza --release --target x86_64-pc-windows-gnu`: the Windows bundles
 //!   and CLI in `target/windows/bundled/`, cross-built (see [`windows`], [`cross`]).
 //! - `cargo xtask check-macos`: `cargo check` of the shipped crates for both Apple targets.
+//! - `cargo xtask test-windows`: the Windows build under Wine: validators, CLAP/VST3 host runs,
+//!   CLI byte-identity, no-display, editor screenshot, drag-out (see [`wine`]).
 
 mod cross;
 mod ort;
@@ -16,6 +18,8 @@ mod resources;
 mod test;
 mod validate;
 mod windows;
+mod wine;
+mod xcapture;
 
 use anyhow::Result;
 
@@ -30,6 +34,16 @@ fn main() -> Result<()> {
             anyhow::bail!("macOS bundles are built on a Mac (no macOS SDK here); `cargo xtask check-macos` checks the code")
         }
         "check-macos" => cross::check_macos(&rest),
+        "test-windows" => wine::run(&rest),
+        "x-capture" => {
+            let display = rest.first().cloned().unwrap_or_else(|| std::env::var("DISPLAY").unwrap_or_default());
+            for (i, shot) in xcapture::capture_all(&display, 100)?.iter().enumerate() {
+                let path = std::path::PathBuf::from(format!("target/wine/x-capture-{i}-{:x}.png", shot.window));
+                shot.save(&path)?;
+                println!("{:#x} {}x{} {} colours -> {}", shot.window, shot.width, shot.height, shot.colours(), path.display());
+            }
+            Ok(())
+        }
         "bundle" => {
             let release = rest.iter().any(|a| a == "--release");
             // No workspace binary is named `cadenza` (the CLI is `cadenza-cli`), so nice-plug's

@@ -27,6 +27,8 @@ use crate::{ort, resources};
 pub const TARGET_DIR: &str = "target/windows";
 pub const CLI_PACKAGE: &str = "cadenza-cli";
 pub const CLI_EXE: &str = "cadenza-cli.exe";
+pub const HOST_PACKAGE: &str = "cadenza-wine-host";
+pub const HOST_EXE: &str = "cadenza-wine-host.exe";
 
 /// What the Windows build wrote.
 pub struct WindowsBuild {
@@ -45,6 +47,10 @@ impl WindowsBuild {
     }
     pub fn cli(&self) -> PathBuf {
         self.bundled.join("cadenza-cli").join(CLI_EXE)
+    }
+    /// The Wine test host (not part of the bundles).
+    pub fn host(&self) -> PathBuf {
+        self.profile_dir.join(HOST_EXE)
     }
 }
 
@@ -79,9 +85,11 @@ pub fn build(profile_args: &[String]) -> Result<WindowsBuild> {
     let toolchain = cross::prepare(WINDOWS_TARGET, Some((WINDOWS_LINKER, WINDOWS_LINKER_PACKAGE)))?;
     eprintln!("Windows toolchain: {}", toolchain.route);
     let target_dir = std::env::current_dir()?.join(TARGET_DIR);
+    // The Wine test host (tests/windows/host) is built with them: one cargo run unifies the
+    // `windows` crate's features, so a later `cargo xtask test-windows` rebuilds nothing.
     let status = toolchain
         .cargo("build", &target_dir)
-        .args(["-p", "cadenza", "-p", CLI_PACKAGE])
+        .args(["-p", "cadenza", "-p", CLI_PACKAGE, "-p", HOST_PACKAGE])
         .args(profile_args)
         .status()
         .context("could not run cargo")?;
