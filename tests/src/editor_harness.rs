@@ -604,7 +604,10 @@ mod xdnd_target {
                             [self.window, got.uri_list.is_some() as u32, a.xdnd_action_copy, 0, 0],
                         );
                         self.conn.send_event(false, source, EventMask::NO_EVENT, done).map_err(|e| e.to_string())?;
-                        self.conn.flush().map_err(|e| e.to_string())?;
+                        // A round trip, not just a flush: this connection closes right after, and
+                        // on a loaded machine the server could drop a request still in flight
+                        // (the source then waited for XdndFinished in vain). Real targets stay.
+                        self.conn.sync().map_err(|e| e.to_string())?;
                         return Ok(got);
                     }
                     Event::ClientMessage(msg) if msg.type_ == a.xdnd_leave => {
