@@ -233,10 +233,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
     let bar = if args.quiet {
         indicatif::ProgressBar::hidden()
     } else {
-        let b = indicatif::ProgressBar::with_draw_target(
-            Some(1000),
-            indicatif::ProgressDrawTarget::stderr(),
-        );
+        let b = indicatif::ProgressBar::with_draw_target(Some(1000), indicatif::ProgressDrawTarget::stderr());
         b.set_style(
             indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {percent:>3}% {elapsed}")
                 .expect("static template")
@@ -246,11 +243,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
         b
     };
     let cancel = AtomicBool::new(false);
-    let result = engine.run(
-        &job,
-        &mut |f| bar.set_position((f * 1000.0) as u64),
-        &cancel,
-    );
+    let result = engine.run(&job, &mut |f| bar.set_position((f * 1000.0) as u64), &cancel);
     bar.finish_and_clear();
     let out = result?;
     if let Some(key) = out.detected_key {
@@ -269,9 +262,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
     };
     let options = match (args.bpm, &tempo_map) {
         (Some(bpm), _) => ExportOptions::with_bpm(bpm, "Cadenza"),
-        (None, Some((initial, changes))) => {
-            ExportOptions::with_tempo_map(*initial, changes, from, "Cadenza")
-        }
+        (None, Some((initial, changes))) => ExportOptions::with_tempo_map(*initial, changes, from, "Cadenza"),
         (None, None) => ExportOptions::default(),
     };
     if let Some(at) = out.continues_at.filter(|_| tool == Tool::Continue) {
@@ -281,8 +272,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
     for (i, clip) in out.clips.iter().enumerate() {
         let stem = format!("{}_{:02}", tool.name(), i + 1);
         let mid = args.out.join(format!("{stem}.mid"));
-        let bytes = export_midi(clip, &options)
-            .map_err(|e| Fail::Output(format!("{}: {e}", mid.display())))?;
+        let bytes = export_midi(clip, &options).map_err(|e| Fail::Output(format!("{}: {e}", mid.display())))?;
         write(&mid, &bytes)?;
         if args.png {
             let png = args.out.join(format!("{stem}.png"));
@@ -294,13 +284,9 @@ fn run(cli: Cli) -> Result<(), Fail> {
 }
 
 fn job_bar_ticks(job: &Job) -> u32 {
-    job.inputs
-        .first()
-        .map_or(1920, |c| c.time_signature.ticks_per_bar())
-        .max(1)
+    job.inputs.first().map_or(1920, |c| c.time_signature.ticks_per_bar()).max(1)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Fail> {
-    std::fs::write(path, bytes)
-        .map_err(|e| Fail::Output(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, bytes).map_err(|e| Fail::Output(format!("cannot write {}: {e}", path.display())))
 }

@@ -37,23 +37,13 @@ impl Canvas {
 /// Velocity 1..127 → a blue-to-orange colour.
 fn colour(velocity: u8) -> [u8; 3] {
     let t = velocity as f32 / 127.0;
-    [
-        (40.0 + 215.0 * t) as u8,
-        (90.0 + 60.0 * t) as u8,
-        (220.0 - 180.0 * t) as u8,
-    ]
+    [(40.0 + 215.0 * t) as u8, (90.0 + 60.0 * t) as u8, (220.0 - 180.0 * t) as u8]
 }
 
 pub fn render(clip: &Clip, path: &Path) -> Result<(), String> {
     let ticks_per_bar = clip.time_signature.ticks_per_bar().max(1);
     let steps_per_bar = ticks_per_bar / TICKS_PER_STEP;
-    let end_tick = clip
-        .notes
-        .iter()
-        .map(|n| n.end)
-        .max()
-        .unwrap_or(0)
-        .max(clip.length_ticks());
+    let end_tick = clip.notes.iter().map(|n| n.end).max().unwrap_or(0).max(clip.length_ticks());
     let steps = end_tick.div_ceil(TICKS_PER_STEP).max(1);
     // Rows top to bottom: every pitch in range for melodies; for drums only the pitches that
     // occur (a compact drum grid).
@@ -68,9 +58,7 @@ pub fn render(clip: &Clip, path: &Path) -> Result<(), String> {
     } else {
         let lo = clip.notes.iter().map(|n| n.pitch).min().unwrap_or(60);
         let hi = clip.notes.iter().map(|n| n.pitch).max().unwrap_or(72);
-        (lo.saturating_sub(2)..=hi.saturating_add(2).min(127))
-            .rev()
-            .collect()
+        (lo.saturating_sub(2)..=hi.saturating_add(2).min(127)).rev().collect()
     };
     let row_of = |pitch: u8| pitches.iter().position(|&p| p == pitch).unwrap_or(0) as u32;
     let rows = pitches.len().max(1) as u32;
@@ -111,13 +99,7 @@ pub fn render(clip: &Clip, path: &Path) -> Result<(), String> {
         let x1 = (MARGIN + n.end * STEP_PX / TICKS_PER_STEP).max(x0 + 2);
         let y = MARGIN + row_of(n.pitch) * row_px;
         c.rect(x0, y, x1, y + row_px - 1, [30, 30, 30]);
-        c.rect(
-            x0 + 1,
-            y + 1,
-            x1.saturating_sub(1).max(x0 + 1),
-            y + row_px - 2,
-            colour(n.velocity),
-        );
+        c.rect(x0 + 1, y + 1, x1.saturating_sub(1).max(x0 + 1), y + row_px - 2, colour(n.velocity));
     }
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);

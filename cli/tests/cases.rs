@@ -12,17 +12,13 @@ use cadenza_music::{export_midi, import_midi_file, Clip, ExportOptions, ImportOp
 use common::*;
 
 fn case(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../engine/tests/data/cases")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/data/cases").join(name)
 }
 
 fn cli(args: &[&str], input: &[PathBuf], out: &std::path::Path) -> Output {
     let config = config();
     let mut c = Command::new(env!("CARGO_BIN_EXE_cadenza-cli"));
-    c.env("CADENZA_ORT_LIB", &config.runtime_lib)
-        .env("CADENZA_MODELS_DIR", &config.models_dir)
-        .args(args);
+    c.env("CADENZA_ORT_LIB", &config.runtime_lib).env("CADENZA_MODELS_DIR", &config.models_dir).args(args);
     for i in input {
         c.arg("-i").arg(i);
     }
@@ -36,10 +32,7 @@ fn results(dir: &std::path::Path) -> Vec<Clip> {
         .filter(|p| p.extension().is_some_and(|e| e == "mid"))
         .collect();
     files.sort();
-    files
-        .iter()
-        .map(|f| import_midi_file(f, &ImportOptions::default()).unwrap().clip)
-        .collect()
+    files.iter().map(|f| import_midi_file(f, &ImportOptions::default()).unwrap().clip).collect()
 }
 
 #[test]
@@ -106,17 +99,11 @@ fn c22_c15_where_a_continuation_starts_and_meter_changes() {
 fn c04_c09_drums_keep_the_kit_and_the_dynamics() {
     let _ = engine_with("groove_vae");
     let dir = scratch("cli-cases-c04");
-    let input = import_midi_file(case("c04_groove_gm_kit_pieces.mid"), &ImportOptions::default())
-        .unwrap()
-        .clip;
+    let input = import_midi_file(case("c04_groove_gm_kit_pieces.mid"), &ImportOptions::default()).unwrap().clip;
     let mut want: Vec<u8> = input.notes.iter().map(|n| n.pitch).collect();
     want.sort();
     let out = dir.join("c04");
-    let o = cli(
-        &["groove", "--variations", "2", "--seed", "7"],
-        &[case("c04_groove_gm_kit_pieces.mid")],
-        &out,
-    );
+    let o = cli(&["groove", "--variations", "2", "--seed", "7"], &[case("c04_groove_gm_kit_pieces.mid")], &out);
     assert!(o.status.success());
     for c in results(&out) {
         let mut got: Vec<u8> = c.notes.iter().map(|n| n.pitch).collect();
@@ -182,11 +169,8 @@ fn outputs_carry_the_inputs_tempo_map() {
     assert_eq!(map, vec![(0, 600_000), (1920, 400_000)]);
     // Only the new bars: the tempo in effect where they start.
     let out = dir.join("only");
-    let o = cli(
-        &["continue", "--variations", "1", "--bars", "2", "--seed", "1", "--continuation-only"],
-        &[input],
-        &out,
-    );
+    let o =
+        cli(&["continue", "--variations", "1", "--bars", "2", "--seed", "1", "--continuation-only"], &[input], &out);
     assert!(o.status.success());
     let m = import_midi_file(out.join("continue_01.mid"), &ImportOptions::default()).unwrap();
     assert_eq!(m.tempo_us_per_quarter, 400_000);

@@ -13,8 +13,7 @@ use common::*;
 fn cadenza() -> Command {
     let config = config();
     let mut c = Command::new(env!("CARGO_BIN_EXE_cadenza-cli"));
-    c.env("CADENZA_ORT_LIB", &config.runtime_lib)
-        .env("CADENZA_MODELS_DIR", &config.models_dir);
+    c.env("CADENZA_ORT_LIB", &config.runtime_lib).env("CADENZA_MODELS_DIR", &config.models_dir);
     c
 }
 
@@ -53,9 +52,7 @@ fn continue_writes_one_mid_and_png_per_variation() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for i in 1..=3 {
         let mid = out.join(format!("continue_{i:02}.mid"));
-        let clip = import_midi_file(&mid, &ImportOptions::default())
-            .unwrap()
-            .clip;
+        let clip = import_midi_file(&mid, &ImportOptions::default()).unwrap().clip;
         assert_eq!(clip.bars, 4);
         let png = std::fs::read(out.join(format!("continue_{i:02}.png"))).unwrap();
         assert_eq!(&png[1..4], b"PNG");
@@ -68,32 +65,17 @@ fn exit_codes_and_messages() {
     // Not a MIDI file: input error (3).
     let bad = dir.join("bad.mid");
     std::fs::write(&bad, b"hello").unwrap();
-    let o = cadenza()
-        .args(["continue", "-q", "--input"])
-        .arg(&bad)
-        .arg("--out")
-        .arg(dir.join("o"))
-        .output()
-        .unwrap();
+    let o = cadenza().args(["continue", "-q", "--input"]).arg(&bad).arg("--out").arg(dir.join("o")).output().unwrap();
     assert_eq!(o.status.code(), Some(3));
     let msg = String::from_utf8_lossy(&o.stderr);
     assert!(msg.contains("bad.mid") && msg.contains("MIDI"), "{msg}");
 
     // 3/4: input error naming the meter.
     let mut waltz = melody_a();
-    waltz.time_signature = TimeSignature {
-        numerator: 3,
-        denominator: 4,
-    };
+    waltz.time_signature = TimeSignature { numerator: 3, denominator: 4 };
     let w = dir.join("waltz.mid");
     write_mid(&w, &waltz);
-    let o = cadenza()
-        .args(["continue", "-q", "--input"])
-        .arg(&w)
-        .arg("--out")
-        .arg(dir.join("o"))
-        .output()
-        .unwrap();
+    let o = cadenza().args(["continue", "-q", "--input"]).arg(&w).arg("--out").arg(dir.join("o")).output().unwrap();
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("3/4"));
 
@@ -112,10 +94,7 @@ fn exit_codes_and_messages() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("ONNX Runtime was not found"));
 
     // Bad arguments: clap's usage error (2).
-    let o = cadenza()
-        .args(["continue", "--key", "H:major", "--out", "x"])
-        .output()
-        .unwrap();
+    let o = cadenza().args(["continue", "--key", "H:major", "--out", "x"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     let o = cadenza()
         .args(["continue", "--variations", "40", "-q", "--input"])
@@ -138,47 +117,24 @@ fn every_subcommand_writes_its_files() {
     /// (subcommand, inputs, extra arguments, files written, bars per file)
     type Case<'a> = (&'a str, Vec<&'a Path>, Vec<&'a str>, usize, u16);
     let cases: Vec<Case> = vec![
-        (
-            "generate",
-            vec![],
-            vec!["--mode", "drums", "-n", "2", "-b", "8"],
-            2,
-            8,
-        ),
+        ("generate", vec![], vec!["--mode", "drums", "-n", "2", "-b", "8"], 2, 8),
         ("interpolate", vec![&a, &b], vec!["--steps", "3"], 3, 4),
         ("drumify", vec![&a], vec!["-n", "2"], 2, 2),
         ("groove", vec![&beat], vec!["-n", "1"], 1, 4),
-        (
-            "continue",
-            vec![&beat],
-            vec!["-n", "1", "-b", "2", "--continuation-only"],
-            1,
-            2,
-        ),
+        ("continue", vec![&beat], vec!["-n", "1", "-b", "2", "--continuation-only"], 1, 2),
     ];
     for (tool, inputs, extra, files, bars) in cases {
         let out = dir.join(tool);
         let mut cmd = cadenza();
-        cmd.arg(tool)
-            .arg("-q")
-            .arg("--png")
-            .arg("--out")
-            .arg(&out)
-            .args(&extra);
+        cmd.arg(tool).arg("-q").arg("--png").arg("--out").arg(&out).args(&extra);
         for i in inputs {
             cmd.arg("--input").arg(i);
         }
         let o = cmd.output().unwrap();
-        assert!(
-            o.status.success(),
-            "{tool}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "{tool}: {}", String::from_utf8_lossy(&o.stderr));
         for i in 1..=files {
             let mid = out.join(format!("{tool}_{i:02}.mid"));
-            let clip = import_midi_file(&mid, &ImportOptions::default())
-                .unwrap()
-                .clip;
+            let clip = import_midi_file(&mid, &ImportOptions::default()).unwrap().clip;
             assert_eq!(clip.bars, bars, "{tool}");
             assert!(out.join(format!("{tool}_{i:02}.png")).is_file());
         }

@@ -18,9 +18,7 @@
 //! clips for the same seed, no scoring cost. Temperature 0 is greedy, so every candidate would
 //! be the same: quality is ignored there.
 
-use cadenza_music::spec::{
-    DRUM_CLASSES, MELODY_FIRST_NOTE_ON, MELODY_MIN_PITCH, MELODY_NOTE_OFF, STEPS_PER_BAR,
-};
+use cadenza_music::spec::{DRUM_CLASSES, MELODY_FIRST_NOTE_ON, MELODY_MIN_PITCH, MELODY_NOTE_OFF, STEPS_PER_BAR};
 
 use crate::job::{Job, Mode};
 
@@ -84,25 +82,14 @@ impl Target {
             on += onsets(t, mode);
             steps += t.len();
         }
-        let density = if on > 0 && steps > 0 {
-            on as f32 * STEPS_PER_BAR as f32 / steps as f32
-        } else {
-            data_density(mode)
-        };
-        Target {
-            mode,
-            density,
-            key: mask.map(key_of_mask),
-        }
+        let density =
+            if on > 0 && steps > 0 { on as f32 * STEPS_PER_BAR as f32 / steps as f32 } else { data_density(mode) };
+        Target { mode, density, key: mask.map(key_of_mask) }
     }
 
     /// Generate: the data's density.
     pub fn data(mode: Mode, mask: Option<&[bool]>) -> Target {
-        Target {
-            mode,
-            density: data_density(mode),
-            key: mask.map(key_of_mask),
-        }
+        Target { mode, density: data_density(mode), key: mask.map(key_of_mask) }
     }
 }
 
@@ -127,10 +114,7 @@ fn key_of_mask(mask: &[bool]) -> [bool; 12] {
 fn onsets(tokens: &[i64], mode: Mode) -> usize {
     match mode {
         Mode::Drums => tokens.iter().map(|&t| (t.max(0) as u32).count_ones() as usize).sum(),
-        Mode::Melody => tokens
-            .iter()
-            .filter(|&&t| t >= MELODY_FIRST_NOTE_ON as i64)
-            .count(),
+        Mode::Melody => tokens.iter().filter(|&&t| t >= MELODY_FIRST_NOTE_ON as i64).count(),
     }
 }
 
@@ -156,8 +140,8 @@ pub fn musical_score(seq: &[i64], target: &Target) -> f32 {
             // Near the data's bar-to-bar similarity: a groove that repeats with variations, not
             // a loop of one bar and not unrelated bars.
             let consistency = if bars.len() >= 2 {
-                let sim = bars.windows(2).map(|w| jaccard(w[0], w[1], Mode::Drums)).sum::<f32>()
-                    / (bars.len() - 1) as f32;
+                let sim =
+                    bars.windows(2).map(|w| jaccard(w[0], w[1], Mode::Drums)).sum::<f32>() / (bars.len() - 1) as f32;
                 -(sim - DATA_BAR_SIMILARITY_DRUMS).abs()
             } else {
                 0.0
@@ -176,19 +160,13 @@ pub fn musical_score(seq: &[i64], target: &Target) -> f32 {
             let in_key = match target.key {
                 Some(pcs) => pitches.iter().filter(|&&p| pcs[p % 12]).count(),
                 None => (0..12)
-                    .map(|r| {
-                        pitches
-                            .iter()
-                            .filter(|&&p| [0, 2, 4, 5, 7, 9, 11].contains(&((p + 12 - r) % 12)))
-                            .count()
-                    })
+                    .map(|r| pitches.iter().filter(|&&p| [0, 2, 4, 5, 7, 9, 11].contains(&((p + 12 - r) % 12))).count())
                     .max()
                     .unwrap_or(0),
             } as f32
                 / pitches.len() as f32;
             let leaps = if pitches.len() >= 2 {
-                pitches.windows(2).filter(|w| w[0].abs_diff(w[1]) > 9).count() as f32
-                    / (pitches.len() - 1) as f32
+                pitches.windows(2).filter(|w| w[0].abs_diff(w[1]) > 9).count() as f32 / (pitches.len() - 1) as f32
             } else {
                 0.0
             };
@@ -234,12 +212,7 @@ pub(crate) fn scores(seqs: &[Vec<i64>], loglik: &[f32], target: &Target) -> Vec<
 
 /// `want` of `seqs`, best score first, skipping near-copies of those already taken while enough
 /// candidates are left. With as many candidates as wanted, returns `seqs` unchanged.
-pub(crate) fn choose(
-    seqs: Vec<Vec<i64>>,
-    loglik: &[f32],
-    want: usize,
-    target: &Target,
-) -> Vec<Vec<i64>> {
+pub(crate) fn choose(seqs: Vec<Vec<i64>>, loglik: &[f32], want: usize, target: &Target) -> Vec<Vec<i64>> {
     if seqs.len() <= want {
         return seqs;
     }
@@ -251,9 +224,7 @@ pub(crate) fn choose(
         if taken.len() == want {
             break;
         }
-        let near = taken
-            .iter()
-            .any(|&j| jaccard(&seqs[i], &seqs[j], target.mode) >= NEAR_COPY);
+        let near = taken.iter().any(|&j| jaccard(&seqs[i], &seqs[j], target.mode) >= NEAR_COPY);
         if !near {
             taken.push(i);
         }
@@ -271,12 +242,7 @@ pub(crate) fn choose(
 }
 
 /// Interpolate: `seqs` holds `group` candidates per point, point by point; keeps the best of each.
-pub(crate) fn best_per_group(
-    seqs: Vec<Vec<i64>>,
-    loglik: &[f32],
-    group: usize,
-    target: &Target,
-) -> Vec<Vec<i64>> {
+pub(crate) fn best_per_group(seqs: Vec<Vec<i64>>, loglik: &[f32], group: usize, target: &Target) -> Vec<Vec<i64>> {
     if group <= 1 {
         return seqs;
     }

@@ -76,11 +76,7 @@ impl Table {
             level[metric_level(p)].add(v);
             all.add(v);
         }
-        Table {
-            pos: pos.map(|s| s.mean()),
-            level: level.map(|s| s.mean()),
-            all: all.mean(),
-        }
+        Table { pos: pos.map(|s| s.mean()), level: level.map(|s| s.mean()), all: all.mean() }
     }
 
     /// From one value per metric level.
@@ -90,11 +86,7 @@ impl Table {
             *v = Some(levels[metric_level(p)]);
         }
         let all = levels.iter().sum::<f32>() / LEVELS as f32;
-        Table {
-            pos,
-            level: levels.map(Some),
-            all: Some(all),
-        }
+        Table { pos, level: levels.map(Some), all: Some(all) }
     }
 
     /// The mean at `pos`, else at its metric level, else at the nearest metric level that has
@@ -158,10 +150,7 @@ impl Dynamics {
 
     /// One velocity per onset step: of the notes starting there, the one with the highest
     /// `rank(note).0` gives `rank(note).1`.
-    fn learn_one_voice(
-        clips: &[&Clip],
-        rank: impl Fn(&cadenza_music::Note) -> (u8, u8),
-    ) -> Option<Dynamics> {
+    fn learn_one_voice(clips: &[&Clip], rank: impl Fn(&cadenza_music::Note) -> (u8, u8)) -> Option<Dynamics> {
         let mut samples: Vec<(usize, f64)> = Vec::new();
         for c in clips {
             let mut top: std::collections::BTreeMap<u32, (u8, u8)> = Default::default();
@@ -172,18 +161,10 @@ impl Dynamics {
                     *e = r;
                 }
             }
-            samples.extend(
-                top.iter()
-                    .map(|(&step, &(_, v))| (step as usize % BAR, v as f64)),
-            );
+            samples.extend(top.iter().map(|(&step, &(_, v))| (step as usize % BAR, v as f64)));
         }
         let (min, max) = range(clips)?;
-        Some(Dynamics {
-            all: Table::from_samples(&samples),
-            classes: Vec::new(),
-            min,
-            max,
-        })
+        Some(Dynamics { all: Table::from_samples(&samples), classes: Vec::new(), min, max })
     }
 
     /// The dynamics of drum clips, per drum class of `map` (pitches the map does not know count
@@ -212,12 +193,7 @@ impl Dynamics {
 
     /// Without an input: accented downbeats, softer off-beats and sixteenths.
     pub fn default_melody() -> Dynamics {
-        Dynamics {
-            all: Table::from_levels([96.0, 88.0, 84.0, 76.0, 68.0]),
-            classes: Vec::new(),
-            min: 60,
-            max: 100,
-        }
+        Dynamics { all: Table::from_levels([96.0, 88.0, 84.0, 76.0, 68.0]), classes: Vec::new(), min: 60, max: 100 }
     }
 
     /// Without an input: per drum class (spec order kick, snare, closed hat, open hat, low, mid
@@ -243,12 +219,7 @@ impl Dynamics {
                 *o += v / DRUM_CLASSES as f32;
             }
         }
-        Dynamics {
-            all: Table::from_levels(overall),
-            classes,
-            min: 40,
-            max: 115,
-        }
+        Dynamics { all: Table::from_levels(overall), classes, min: 40, max: 115 }
     }
 
     /// Between two inputs' dynamics (Interpolate): `t = 0` is `a`, `t = 1` is `b`; what only one
@@ -262,29 +233,15 @@ impl Dynamics {
                 a.classes.clone()
             }
         } else {
-            a.classes
-                .iter()
-                .zip(&b.classes)
-                .map(|(x, y)| Table::blend(x, y, t))
-                .collect()
+            a.classes.iter().zip(&b.classes).map(|(x, y)| Table::blend(x, y, t)).collect()
         };
-        Dynamics {
-            all: Table::blend(&a.all, &b.all, t),
-            classes,
-            min: a.min.min(b.min),
-            max: a.max.max(b.max),
-        }
+        Dynamics { all: Table::blend(&a.all, &b.all, t), classes, min: a.min.min(b.min), max: a.max.max(b.max) }
     }
 
     /// The velocity of a new note at `pos` (sixteenths in the bar) of drum class `class` (`None`
     /// for melody notes or pitches the drum map does not know).
     pub fn velocity(&self, class: Option<usize>, pos: usize) -> u8 {
-        let overall = || {
-            self.all
-                .at(pos)
-                .or(self.all.all)
-                .unwrap_or(((self.min as f32) + (self.max as f32)) / 2.0)
-        };
+        let overall = || self.all.at(pos).or(self.all.all).unwrap_or(((self.min as f32) + (self.max as f32)) / 2.0);
         let v = match class.and_then(|c| self.classes.get(c)).filter(|t| !t.is_empty()) {
             Some(t) => t.at(pos).or(t.all).unwrap_or_else(overall),
             None => overall(),
@@ -304,12 +261,7 @@ impl Dynamics {
 
 /// The softest and loudest velocity of the clips' notes (`None` without notes).
 pub fn range(clips: &[&Clip]) -> Option<(u8, u8)> {
-    let mut it = clips
-        .iter()
-        .flat_map(|c| c.notes.iter())
-        .map(|n| n.velocity)
-        .filter(|&v| v > 0)
-        .peekable();
+    let mut it = clips.iter().flat_map(|c| c.notes.iter()).map(|n| n.velocity).filter(|&v| v > 0).peekable();
     it.peek()?;
     let (lo, hi) = it.fold((127u8, 1u8), |(lo, hi), v| (lo.min(v), hi.max(v.min(127))));
     Some((lo.min(127), hi))
@@ -333,13 +285,7 @@ mod tests {
     use cadenza_music::{Note, TimeSignature};
 
     fn hit(pitch: u8, velocity: u8, step: u32) -> Note {
-        Note {
-            pitch,
-            velocity,
-            start: step * 120,
-            end: step * 120 + 60,
-            channel: 9,
-        }
+        Note { pitch, velocity, start: step * 120, end: step * 120 + 60, channel: 9 }
     }
 
     fn ghost_beat() -> Clip {
@@ -402,13 +348,7 @@ mod tests {
         // Unplayed sixteenth off-beat: the nearest level played, the eighth off-beats.
         assert_eq!(d.velocity(None, 1), 60);
         let mut gen = Clip::new(1, TimeSignature::FOUR_FOUR, false);
-        gen.notes.push(Note {
-            pitch: 62,
-            velocity: 100,
-            start: 480,
-            end: 600,
-            channel: 0,
-        });
+        gen.notes.push(Note { pitch: 62, velocity: 100, start: 480, end: 600, channel: 0 });
         d.apply(&mut gen, 0, None);
         assert_eq!(gen.notes[0].velocity, 70);
     }

@@ -27,10 +27,7 @@ impl EngineConfig {
     /// The default locations (see [`crate::runtime`]): environment variables, next to the binary
     /// holding the engine (plugin bundle), then the development tree.
     pub fn discover() -> EngineConfig {
-        EngineConfig {
-            models_dir: runtime::locate_models(),
-            runtime_lib: runtime::locate_runtime(),
-        }
+        EngineConfig { models_dir: runtime::locate_models(), runtime_lib: runtime::locate_runtime() }
     }
 }
 
@@ -54,14 +51,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(config: EngineConfig) -> Engine {
-        Engine {
-            config,
-            env: None,
-            manifest: None,
-            lms: HashMap::new(),
-            vaes: HashMap::new(),
-            grooves: HashMap::new(),
-        }
+        Engine { config, env: None, manifest: None, lms: HashMap::new(), vaes: HashMap::new(), grooves: HashMap::new() }
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -94,20 +84,13 @@ impl Engine {
         let mut skipped = None;
         let humanizing = job.humanize
             && job.mode == Mode::Drums
-            && matches!(
-                job.tool,
-                Tool::Continue | Tool::Generate | Tool::Interpolate
-            );
+            && matches!(job.tool, Tool::Continue | Tool::Generate | Tool::Interpolate);
         if humanizing {
             if let Err(e) = self.preload(Tool::Groove, Mode::Drums) {
                 skipped = Some(format!("Humanize was skipped: {e}"));
             }
         }
-        let humanizer = if humanizing {
-            self.grooves.get_mut("groove")
-        } else {
-            None
-        };
+        let humanizer = if humanizing { self.grooves.get_mut("groove") } else { None };
         let mut out = match job.tool {
             Tool::Continue => {
                 let lm = self.lms.get_mut(name).expect("preloaded");
@@ -130,13 +113,9 @@ impl Engine {
         out.warnings.extend(skipped);
         if job.mode == Mode::Drums
             && job.key.fixed().is_some()
-            && matches!(
-                job.tool,
-                Tool::Continue | Tool::Generate | Tool::Interpolate
-            )
+            && matches!(job.tool, Tool::Continue | Tool::Generate | Tool::Interpolate)
         {
-            out.warnings
-                .push("the key setting applies to melodies only".into());
+            out.warnings.push("the key setting applies to melodies only".into());
         }
         progress(1.0);
         Ok(out)
@@ -148,9 +127,7 @@ impl Engine {
         let loaded = match tool {
             Tool::Continue => self.lms.contains_key(name),
             Tool::Generate | Tool::Interpolate => self.vaes.contains_key(name),
-            Tool::Drumify | Tool::Groove => self
-                .grooves
-                .contains_key(tool.groove_variant().unwrap_or("groove")),
+            Tool::Drumify | Tool::Groove => self.grooves.contains_key(tool.groove_variant().unwrap_or("groove")),
         };
         if loaded {
             return Ok(());
@@ -167,11 +144,7 @@ impl Engine {
         let manifest_path = dir.join(MANIFEST_FILE);
         // Re-read the manifest when it does not (yet) list the model: models can be installed
         // while the plugin runs.
-        if self
-            .manifest
-            .as_ref()
-            .is_none_or(|m| !m.models.contains_key(name))
-        {
+        if self.manifest.as_ref().is_none_or(|m| !m.models.contains_key(name)) {
             self.manifest = Some(Manifest::load(&dir)?);
         }
         let manifest = self.manifest.as_ref().expect("just loaded");
@@ -197,9 +170,7 @@ impl Engine {
     /// Whether the models folder lists the model `tool` needs in `mode` (reads the manifest;
     /// loads nothing). For greying out tools in a UI.
     pub fn is_available(&self, tool: Tool, mode: Mode) -> bool {
-        Manifest::load(&self.config.models_dir)
-            .map(|m| m.models.contains_key(tool.model_name(mode)))
-            .unwrap_or(false)
+        Manifest::load(&self.config.models_dir).map(|m| m.models.contains_key(tool.model_name(mode))).unwrap_or(false)
     }
 
     /// Drops every session (e.g. after the models were replaced); the next job reloads.

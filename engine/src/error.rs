@@ -40,11 +40,7 @@ pub enum EngineError {
          {expected}); reinstall Cadenza's models",
         path.display()
     )]
-    ChecksumMismatch {
-        path: PathBuf,
-        expected: String,
-        actual: String,
-    },
+    ChecksumMismatch { path: PathBuf, expected: String, actual: String },
 
     #[error("the model list {} is unreadable: {reason}", path.display())]
     ManifestInvalid { path: PathBuf, reason: String },
@@ -73,10 +69,7 @@ pub enum EngineError {
 
 impl EngineError {
     pub(crate) fn ort(context: impl Into<String>, e: impl std::fmt::Display) -> EngineError {
-        EngineError::Ort {
-            context: context.into(),
-            message: e.to_string(),
-        }
+        EngineError::Ort { context: context.into(), message: e.to_string() }
     }
 
     pub(crate) fn invalid(msg: impl Into<String>) -> EngineError {
@@ -112,13 +105,9 @@ impl EngineError {
 /// Maps music-core errors that are really about the request onto the typed variants.
 pub(crate) fn from_music(e: MusicError) -> EngineError {
     match e {
-        MusicError::TimeSignatureUnsupported {
-            numerator,
-            denominator,
-        } => EngineError::UnsupportedTimeSignature {
-            numerator,
-            denominator,
-        },
+        MusicError::TimeSignatureUnsupported { numerator, denominator } => {
+            EngineError::UnsupportedTimeSignature { numerator, denominator }
+        }
         other => EngineError::Music(other),
     }
 }

@@ -40,17 +40,11 @@ fn configured_builder(env: &Environment) -> Result<SessionBuilder, EngineError> 
     let b = b.with_inter_threads(1).map_err(err)?;
     let b = b.with_parallel_execution(false).map_err(err)?;
     let b = b.with_intra_op_spinning(false).map_err(err)?;
-    b.with_optimization_level(GraphOptimizationLevel::All)
-        .map_err(err)
+    b.with_optimization_level(GraphOptimizationLevel::All).map_err(err)
 }
 
 impl Graph {
-    pub(crate) fn load(
-        env: &Environment,
-        dir: &Path,
-        model: &str,
-        entry: &GraphEntry,
-    ) -> Result<Graph, EngineError> {
+    pub(crate) fn load(env: &Environment, dir: &Path, model: &str, entry: &GraphEntry) -> Result<Graph, EngineError> {
         let path = entry.path(dir);
         let bytes = std::fs::read(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -59,27 +53,16 @@ impl Graph {
                     detail: format!("the file {} is missing", path.display()),
                 }
             } else {
-                EngineError::ModelCorrupt {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                }
+                EngineError::ModelCorrupt { path: path.clone(), reason: e.to_string() }
             }
         })?;
         let actual = sha256_hex(&bytes);
         if !actual.eq_ignore_ascii_case(entry.sha256.trim()) {
-            return Err(EngineError::ChecksumMismatch {
-                path,
-                expected: entry.sha256.clone(),
-                actual,
-            });
+            return Err(EngineError::ChecksumMismatch { path, expected: entry.sha256.clone(), actual });
         }
-        let corrupt = |e: &dyn std::fmt::Display| EngineError::ModelCorrupt {
-            path: path.clone(),
-            reason: e.to_string(),
-        };
-        let session = configured_builder(env)?
-            .commit_from_memory(&bytes)
-            .map_err(|e| corrupt(&e))?;
+        let corrupt =
+            |e: &dyn std::fmt::Display| EngineError::ModelCorrupt { path: path.clone(), reason: e.to_string() };
+        let session = configured_builder(env)?.commit_from_memory(&bytes).map_err(|e| corrupt(&e))?;
         let inputs: Vec<String> = entry.inputs.iter().map(|t| t.name.clone()).collect();
         let outputs: Vec<String> = entry.outputs.iter().map(|t| t.name.clone()).collect();
         let mut have: Vec<&str> = session.inputs().iter().map(|o| o.name()).collect();
@@ -87,57 +70,39 @@ impl Graph {
         have.sort_unstable();
         want.sort_unstable();
         if have != want {
-            return Err(corrupt(&format!(
-                "graph inputs {have:?} differ from the manifest's {want:?}"
-            )));
+            return Err(corrupt(&format!("graph inputs {have:?} differ from the manifest's {want:?}")));
         }
         let have: Vec<&str> = session.outputs().iter().map(|o| o.name()).collect();
         if let Some(missing) = outputs.iter().find(|o| !have.contains(&o.as_str())) {
             return Err(corrupt(&format!("graph has no output {missing:?}")));
         }
-        Ok(Graph {
-            session,
-            inputs,
-            outputs,
-            path,
-        })
+        Ok(Graph { session, inputs, outputs, path })
     }
 
     /// Runs the graph. `feeds[i]` (shape, data) goes to the manifest's input `i`; output `i` is
     /// copied into `outs[i]` (all outputs the engine reads are float32).
-    pub(crate) fn run(
-        &mut self,
-        feeds: &[(&[i64], Data<'_>)],
-        outs: &mut [&mut Vec<f32>],
-    ) -> Result<(), EngineError> {
+    pub(crate) fn run(&mut self, feeds: &[(&[i64], Data<'_>)], outs: &mut [&mut Vec<f32>]) -> Result<(), EngineError> {
         let what = || format!("running {}", self.path.display());
-        let mut values: Vec<(Cow<'_, str>, SessionInputValue<'_>)> =
-            Vec::with_capacity(feeds.len());
+        let mut values: Vec<(Cow<'_, str>, SessionInputValue<'_>)> = Vec::with_capacity(feeds.len());
         for (name, (shape, data)) in self.inputs.iter().zip(feeds) {
             let value: SessionInputValue<'_> = match data {
-                Data::I64(d) => TensorRef::from_array_view((*shape, *d))
-                    .map_err(|e| EngineError::ort(what(), e))?
-                    .into(),
-                Data::F32(d) => TensorRef::from_array_view((*shape, *d))
-                    .map_err(|e| EngineError::ort(what(), e))?
-                    .into(),
+                Data::I64(d) => {
+                    TensorRef::from_array_view((*shape, *d)).map_err(|e| EngineError::ort(what(), e))?.into()
+                }
+                Data::F32(d) => {
+                    TensorRef::from_array_view((*shape, *d)).map_err(|e| EngineError::ort(what(), e))?.into()
+                }
             };
             values.push((Cow::Borrowed(name.as_str()), value));
         }
-        let result = self
-            .session
-            .run(values)
-            .map_err(|e| EngineError::ort(format!("running {}", self.path.display()), e))?;
+        let result =
+            self.session.run(values).map_err(|e| EngineError::ort(format!("running {}", self.path.display()), e))?;
         for (name, out) in self.outputs.iter().zip(outs.iter_mut()) {
             let value = result.get(name.as_str()).ok_or_else(|| {
-                EngineError::ort(
-                    format!("running {}", self.path.display()),
-                    format!("no output {name}"),
-                )
+                EngineError::ort(format!("running {}", self.path.display()), format!("no output {name}"))
             })?;
-            let (_, data) = value
-                .try_extract_tensor::<f32>()
-                .map_err(|e| EngineError::ort(format!("reading {name}"), e))?;
+            let (_, data) =
+                value.try_extract_tensor::<f32>().map_err(|e| EngineError::ort(format!("reading {name}"), e))?;
             out.clear();
             out.extend_from_slice(data);
         }

@@ -31,13 +31,7 @@ pub enum Mode {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 5] = [
-        Tool::Continue,
-        Tool::Generate,
-        Tool::Interpolate,
-        Tool::Drumify,
-        Tool::Groove,
-    ];
+    pub const ALL: [Tool; 5] = [Tool::Continue, Tool::Generate, Tool::Interpolate, Tool::Drumify, Tool::Groove];
 
     /// The manifest entry (`models/manifest.json` → `models.NAME`) this tool needs in `mode`.
     /// The only place model names appear in the engine.
@@ -159,10 +153,7 @@ pub struct KeyScale {
 
 impl KeyScale {
     pub fn new(tonic: u8, scale: Scale) -> KeyScale {
-        KeyScale {
-            tonic: tonic % 12,
-            scale,
-        }
+        KeyScale { tonic: tonic % 12, scale }
     }
 
     /// Whether a MIDI pitch is in the key.
@@ -172,18 +163,11 @@ impl KeyScale {
     }
 }
 
-const NOTE_NAMES: [&str; 12] = [
-    "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
-];
+const NOTE_NAMES: [&str; 12] = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
 
 impl fmt::Display for KeyScale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}",
-            NOTE_NAMES[self.tonic as usize % 12],
-            self.scale.name()
-        )
+        write!(f, "{}:{}", NOTE_NAMES[self.tonic as usize % 12], self.scale.name())
     }
 }
 
@@ -192,14 +176,11 @@ impl FromStr for KeyScale {
 
     /// `C:major`, `F#:minor`, `Bb:dorian`, `a:minor-pentatonic` (case-insensitive; `m` = minor).
     fn from_str(s: &str) -> Result<KeyScale, String> {
-        let (tonic, scale) = s
-            .split_once(':')
-            .ok_or_else(|| format!("key {s:?} should look like C:major or F#:minor"))?;
+        let (tonic, scale) =
+            s.split_once(':').ok_or_else(|| format!("key {s:?} should look like C:major or F#:minor"))?;
         let tonic = tonic.trim();
         let mut chars = tonic.chars();
-        let letter = chars
-            .next()
-            .ok_or_else(|| format!("key {s:?} has no tonic"))?;
+        let letter = chars.next().ok_or_else(|| format!("key {s:?} has no tonic"))?;
         let base: i32 = match letter.to_ascii_uppercase() {
             'C' => 0,
             'D' => 2,
@@ -208,11 +189,7 @@ impl FromStr for KeyScale {
             'G' => 7,
             'A' => 9,
             'B' => 11,
-            _ => {
-                return Err(format!(
-                    "{tonic:?} is not a note name (C, D, E, F, G, A, B)"
-                ))
-            }
+            _ => return Err(format!("{tonic:?} is not a note name (C, D, E, F, G, A, B)")),
         };
         let mut pc = base;
         for c in chars {
@@ -226,13 +203,10 @@ impl FromStr for KeyScale {
         let scale = match want.as_str() {
             "m" | "min" | "aeolian" | "natural-minor" => Scale::Minor,
             "maj" | "ionian" => Scale::Major,
-            w => Scale::ALL
-                .into_iter()
-                .find(|sc| sc.name() == w)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = Scale::ALL.iter().map(|s| s.name()).collect();
-                    format!("unknown scale {scale:?}; use one of {}", names.join(", "))
-                })?,
+            w => Scale::ALL.into_iter().find(|sc| sc.name() == w).ok_or_else(|| {
+                let names: Vec<&str> = Scale::ALL.iter().map(|s| s.name()).collect();
+                format!("unknown scale {scale:?}; use one of {}", names.join(", "))
+            })?,
         };
         Ok(KeyScale::new(pc.rem_euclid(12) as u8, scale))
     }
@@ -292,9 +266,10 @@ impl FromStr for KeyChoice {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Ok(KeyChoice::Auto),
             "off" | "none" | "any" => Ok(KeyChoice::Off),
-            _ => s.parse::<KeyScale>().map(KeyChoice::Fixed).map_err(|e| {
-                format!("{e} (or use auto, or off for any note)")
-            }),
+            _ => s
+                .parse::<KeyScale>()
+                .map(KeyChoice::Fixed)
+                .map_err(|e| format!("{e} (or use auto, or off for any note)")),
         }
     }
 }
@@ -366,9 +341,7 @@ impl Job {
     pub fn validate(&self) -> Result<(), EngineError> {
         let t = self.temperature;
         if !t.is_finite() || !(0.0..=MAX_TEMPERATURE).contains(&t) {
-            return Err(EngineError::invalid(format!(
-                "temperature must be between 0 and {MAX_TEMPERATURE} (got {t})"
-            )));
+            return Err(EngineError::invalid(format!("temperature must be between 0 and {MAX_TEMPERATURE} (got {t})")));
         }
         let uses_variations = !matches!(self.tool, Tool::Interpolate);
         if uses_variations && !(1..=MAX_VARIATIONS).contains(&self.variations) {
@@ -384,13 +357,8 @@ impl Job {
                 self.quality
             )));
         }
-        if matches!(self.tool, Tool::Continue | Tool::Generate)
-            && !(1..=MAX_BARS).contains(&self.bars)
-        {
-            return Err(EngineError::invalid(format!(
-                "length must be 1 to {MAX_BARS} bars (got {})",
-                self.bars
-            )));
+        if matches!(self.tool, Tool::Continue | Tool::Generate) && !(1..=MAX_BARS).contains(&self.bars) {
+            return Err(EngineError::invalid(format!("length must be 1 to {MAX_BARS} bars (got {})", self.bars)));
         }
         if self.tool == Tool::Interpolate && !(1..=MAX_VARIATIONS).contains(&self.interp_steps) {
             return Err(EngineError::invalid(format!(
@@ -401,10 +369,7 @@ impl Job {
         let needed = self.tool.inputs_needed();
         if self.inputs.len() < needed {
             let what = match self.tool {
-                Tool::Interpolate => format!(
-                    "Interpolate needs two input clips (A and B), got {}",
-                    self.inputs.len()
-                ),
+                Tool::Interpolate => format!("Interpolate needs two input clips (A and B), got {}", self.inputs.len()),
                 t => format!("{} needs one input clip, got none", capitalized(t.name())),
             };
             return Err(EngineError::invalid(what));
@@ -480,20 +445,14 @@ mod tests {
         assert!("C:foo".parse::<KeyScale>().is_err());
         assert_eq!("auto".parse::<KeyChoice>(), Ok(KeyChoice::Auto));
         assert_eq!("Off".parse::<KeyChoice>(), Ok(KeyChoice::Off));
-        assert_eq!(
-            "d:minor".parse::<KeyChoice>(),
-            Ok(KeyChoice::Fixed(KeyScale::new(2, Scale::Minor)))
-        );
+        assert_eq!("d:minor".parse::<KeyChoice>(), Ok(KeyChoice::Fixed(KeyScale::new(2, Scale::Minor))));
         assert!("H:major".parse::<KeyChoice>().is_err());
         assert_eq!(KeyChoice::Auto.to_string(), "auto");
     }
 
     #[test]
     fn validation() {
-        let mut j = Job {
-            inputs: vec![Clip::new(1, Default::default(), false)],
-            ..Job::default()
-        };
+        let mut j = Job { inputs: vec![Clip::new(1, Default::default(), false)], ..Job::default() };
         assert!(j.validate().is_ok());
         j.temperature = f32::NAN;
         assert!(matches!(j.validate(), Err(EngineError::InvalidRequest(_))));

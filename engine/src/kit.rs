@@ -27,10 +27,7 @@ impl Counts {
 
     /// The most played pitch; ties go to the one played first.
     fn best(&self) -> Option<u8> {
-        self.0
-            .iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)))
-            .map(|c| c.0)
+        self.0.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2))).map(|c| c.0)
     }
 }
 
@@ -50,10 +47,7 @@ impl Default for Kit {
 impl Kit {
     /// The drum map's own output pitches (nothing learned).
     pub fn gm() -> Kit {
-        Kit {
-            at: [[None; BAR]; DRUM_CLASSES],
-            class: [None; DRUM_CLASSES],
-        }
+        Kit { at: [[None; BAR]; DRUM_CLASSES], class: [None; DRUM_CLASSES] }
     }
 
     /// Learns the kit from the notes of `clips` (pitches `map` does not know are ignored).
@@ -88,11 +82,7 @@ impl Kit {
         let mut kit = Kit::gm();
         for c in 0..DRUM_CLASSES {
             // A class only the other input played takes that input's pitches.
-            let (x, y) = if first.class[c].is_some() {
-                (first, second)
-            } else {
-                (second, first)
-            };
+            let (x, y) = if first.class[c].is_some() { (first, second) } else { (second, first) };
             kit.class[c] = x.class[c].or(y.class[c]);
             for p in 0..BAR {
                 kit.at[c][p] = x.at[c][p].or(x.class[c]).or(y.at[c][p]);
@@ -103,9 +93,7 @@ impl Kit {
 
     /// The pitch a new note of `class` at `pos` (sixteenths in the bar) plays.
     pub fn pitch(&self, class: usize, pos: usize, map: &DrumMap) -> u8 {
-        self.at[class][pos % BAR]
-            .or(self.class[class])
-            .unwrap_or_else(|| map.output_pitch(class))
+        self.at[class][pos % BAR].or(self.class[class]).unwrap_or_else(|| map.output_pitch(class))
     }
 
     /// Moves every note of `clip` starting at or after `from` (ticks) to the kit's pitch for its
@@ -128,13 +116,7 @@ mod tests {
     use cadenza_music::{Note, TimeSignature};
 
     fn hit(pitch: u8, step: u32) -> Note {
-        Note {
-            pitch,
-            velocity: 90,
-            start: step * 120,
-            end: step * 120 + 60,
-            channel: 9,
-        }
+        Note { pitch, velocity: 90, start: step * 120, end: step * 120 + 60, channel: 9 }
     }
 
     #[test]

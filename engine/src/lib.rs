@@ -39,9 +39,6 @@ mod tools;
 pub use best_of::MAX_QUALITY;
 pub use engine::{Engine, EngineConfig};
 pub use error::EngineError;
-pub use job::{
-    Job, KeyChoice, KeyScale, Mode, Output, Scale, Tool, MAX_BARS, MAX_TEMPERATURE,
-    MAX_VARIATIONS,
-};
+pub use job::{Job, KeyChoice, KeyScale, Mode, Output, Scale, Tool, MAX_BARS, MAX_TEMPERATURE, MAX_VARIATIONS};
 pub use tools::generate::CHAIN_BLEND;
 pub use tools::interpolate::alphas as interpolation_alphas;

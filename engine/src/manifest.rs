@@ -114,62 +114,45 @@ impl Manifest {
             model: "Cadenza".into(),
             detail: format!("the model list {} could not be read ({e})", path.display()),
         })?;
-        let manifest = Manifest::parse(&text).map_err(|reason| EngineError::ManifestInvalid {
-            path: path.clone(),
-            reason,
-        })?;
+        let manifest =
+            Manifest::parse(&text).map_err(|reason| EngineError::ManifestInvalid { path: path.clone(), reason })?;
         Ok(manifest)
     }
 
     pub fn parse(text: &str) -> Result<Manifest, String> {
         let m: Manifest = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if m.format != MANIFEST_FORMAT {
-            return Err(format!(
-                "format {:?}, this Cadenza reads {MANIFEST_FORMAT:?}",
-                m.format
-            ));
+            return Err(format!("format {:?}, this Cadenza reads {MANIFEST_FORMAT:?}", m.format));
         }
         let spec = cadenza_music::spec::SPEC_VERSION;
         if m.spec_version != spec {
-            return Err(format!(
-                "models were made for encoding spec v{}, this Cadenza uses v{spec}",
-                m.spec_version
-            ));
+            return Err(format!("models were made for encoding spec v{}, this Cadenza uses v{spec}", m.spec_version));
         }
         Ok(m)
     }
 
     pub fn model(&self, name: &str, dir: &Path) -> Result<&ModelEntry, EngineError> {
-        self.models
-            .get(name)
-            .ok_or_else(|| EngineError::ModelMissing {
-                model: name.to_string(),
-                detail: format!(
-                    "{} lists no {name:?} (installed: {})",
-                    dir.join(MANIFEST_FILE).display(),
-                    if self.models.is_empty() {
-                        "none".to_string()
-                    } else {
-                        self.models.keys().cloned().collect::<Vec<_>>().join(", ")
-                    }
-                ),
-            })
+        self.models.get(name).ok_or_else(|| EngineError::ModelMissing {
+            model: name.to_string(),
+            detail: format!(
+                "{} lists no {name:?} (installed: {})",
+                dir.join(MANIFEST_FILE).display(),
+                if self.models.is_empty() {
+                    "none".to_string()
+                } else {
+                    self.models.keys().cloned().collect::<Vec<_>>().join(", ")
+                }
+            ),
+        })
     }
 }
 
 impl ModelEntry {
-    pub fn graph(
-        &self,
-        model: &str,
-        part: &str,
-        manifest_path: &Path,
-    ) -> Result<&GraphEntry, EngineError> {
-        self.graphs
-            .get(part)
-            .ok_or_else(|| EngineError::ManifestInvalid {
-                path: manifest_path.to_path_buf(),
-                reason: format!("model {model:?} has no graph {part:?}"),
-            })
+    pub fn graph(&self, model: &str, part: &str, manifest_path: &Path) -> Result<&GraphEntry, EngineError> {
+        self.graphs.get(part).ok_or_else(|| EngineError::ManifestInvalid {
+            path: manifest_path.to_path_buf(),
+            reason: format!("model {model:?} has no graph {part:?}"),
+        })
     }
 }
 
@@ -205,9 +188,6 @@ mod tests {
         assert_eq!(g.outputs[0].dim(1), Some(90));
         assert!(m.model("drum_rnn", Path::new("models")).is_err());
         assert!(Manifest::parse(&SAMPLE.replace("cadenza-models/1", "x")).is_err());
-        assert!(Manifest::parse(
-            &SAMPLE.replace("\"spec_version\": 1,\n", "\"spec_version\": 9,\n")
-        )
-        .is_err());
+        assert!(Manifest::parse(&SAMPLE.replace("\"spec_version\": 1,\n", "\"spec_version\": 9,\n")).is_err());
     }
 }

@@ -25,17 +25,8 @@ pub(crate) struct Progress<'a> {
 }
 
 impl<'a> Progress<'a> {
-    pub(crate) fn new(
-        total: usize,
-        report: &'a mut dyn FnMut(f32),
-        cancel: &'a AtomicBool,
-    ) -> Self {
-        Progress {
-            total: total.max(1),
-            done: 0,
-            report,
-            cancel,
-        }
+    pub(crate) fn new(total: usize, report: &'a mut dyn FnMut(f32), cancel: &'a AtomicBool) -> Self {
+        Progress { total: total.max(1), done: 0, report, cancel }
     }
 
     /// Call after each unit of work.
@@ -60,10 +51,7 @@ impl<'a> Progress<'a> {
 }
 
 fn invalid(path: &Path, reason: String) -> EngineError {
-    EngineError::ManifestInvalid {
-        path: path.to_path_buf(),
-        reason,
-    }
+    EngineError::ManifestInvalid { path: path.to_path_buf(), reason }
 }
 
 fn need<T>(v: Option<T>, model: &str, field: &str, manifest: &Path) -> Result<T, EngineError> {
@@ -92,34 +80,19 @@ fn arity(
     Ok(())
 }
 
-fn expect_dim(
-    t: &TensorSpec,
-    axis: usize,
-    want: usize,
-    model: &str,
-    manifest: &Path,
-) -> Result<(), EngineError> {
+fn expect_dim(t: &TensorSpec, axis: usize, want: usize, model: &str, manifest: &Path) -> Result<(), EngineError> {
     match t.dim(axis) {
         Some(d) if d == want => Ok(()),
         other => Err(invalid(
             manifest,
-            format!(
-                "{model}: tensor {:?} dimension {axis} is {other:?}, the manifest says {want}",
-                t.name
-            ),
+            format!("{model}: tensor {:?} dimension {axis} is {other:?}, the manifest says {want}", t.name),
         )),
     }
 }
 
 fn kind(entry: &ModelEntry, model: &str, want: &str, manifest: &Path) -> Result<(), EngineError> {
     if entry.kind != want {
-        return Err(invalid(
-            manifest,
-            format!(
-                "model {model:?} is of kind {:?}, expected {want:?}",
-                entry.kind
-            ),
-        ));
+        return Err(invalid(manifest, format!("model {model:?} is of kind {:?}, expected {want:?}", entry.kind)));
     }
     Ok(())
 }
@@ -139,10 +112,7 @@ fn check_vocab(entry: &ModelEntry, model: &str, manifest: &Path) -> Result<usize
         Some(v) if v == vocab => Ok(vocab),
         other => Err(invalid(
             manifest,
-            format!(
-                "model {model:?} ({}) has {vocab} tokens, the encoding spec {other:?}",
-                entry.domain
-            ),
+            format!("model {model:?} ({}) has {vocab} tokens, the encoding spec {other:?}", entry.domain),
         )),
     }
 }
@@ -238,12 +208,7 @@ impl Lm {
         }
         let mut hs = tile_state(&hs, l, h, batch);
         let mut cs = tile_state(&cs, l, h, batch);
-        let mut logits: Vec<f32> = logits
-            .iter()
-            .copied()
-            .cycle()
-            .take(batch * self.vocab)
-            .collect();
+        let mut logits: Vec<f32> = logits.iter().copied().cycle().take(batch * self.vocab).collect();
         let mut tokens = vec![0i64; batch];
         let mut out = vec![Vec::with_capacity(steps); batch];
         let shape_state = [l as i64, batch as i64, h as i64];
@@ -308,20 +273,13 @@ impl Vae {
         let vocab = check_vocab(entry, model, manifest)?;
         let steps = need(entry.steps, model, "steps", manifest)?;
         let z_dim = need(entry.z_dim, model, "z_dim", manifest)?;
-        let start_token = need(
-            entry.decoder_start_token,
-            model,
-            "decoder_start_token",
-            manifest,
-        )?;
+        let start_token = need(entry.decoder_start_token, model, "decoder_start_token", manifest)?;
         let state = need(entry.state.as_ref(), model, "state", manifest)?;
         let bar = cadenza_music::spec::STEPS_PER_BAR as usize;
         if steps == 0 || steps % bar != 0 || z_dim == 0 {
             return Err(invalid(
                 manifest,
-                format!(
-                    "model {model:?}: {steps} steps / z_dim {z_dim} (need whole bars, z_dim > 0)"
-                ),
+                format!("model {model:?}: {steps} steps / z_dim {z_dim} (need whole bars, z_dim > 0)"),
             ));
         }
         let enc = entry.graph(model, "encoder", manifest)?;
@@ -335,12 +293,7 @@ impl Vae {
         expect_dim(&init.inputs[0], 1, z_dim, model, manifest)?;
         expect_dim(&dec.inputs[1], 1, z_dim, model, manifest)?;
         expect_dim(&dec.outputs[0], 1, vocab, model, manifest)?;
-        for t in [
-            &dec.inputs[2],
-            &dec.inputs[3],
-            &init.outputs[0],
-            &init.outputs[1],
-        ] {
+        for t in [&dec.inputs[2], &dec.inputs[3], &init.outputs[0], &init.outputs[1]] {
             expect_dim(t, 0, state.layers, model, manifest)?;
             expect_dim(t, 2, state.hidden, model, manifest)?;
         }
@@ -363,10 +316,7 @@ impl Vae {
     /// `tokens`: `batch × steps`. Returns `mu` (`batch × z_dim`).
     pub(crate) fn encode(&mut self, tokens: &[i64], batch: usize) -> Result<Vec<f32>, EngineError> {
         let (mut mu, mut sigma) = (Vec::new(), Vec::new());
-        self.encoder.run(
-            &[(&[batch as i64, self.steps as i64], Data::I64(tokens))],
-            &mut [&mut mu, &mut sigma],
-        )?;
+        self.encoder.run(&[(&[batch as i64, self.steps as i64], Data::I64(tokens))], &mut [&mut mu, &mut sigma])?;
         Ok(mu)
     }
 
@@ -384,8 +334,7 @@ impl Vae {
         let batch = rngs.len();
         let zshape = [batch as i64, self.z_dim as i64];
         let (mut hs, mut cs) = (Vec::new(), Vec::new());
-        self.init
-            .run(&[(&zshape, Data::F32(z))], &mut [&mut hs, &mut cs])?;
+        self.init.run(&[(&zshape, Data::F32(z))], &mut [&mut hs, &mut cs])?;
         let sshape = [self.layers as i64, batch as i64, self.hidden as i64];
         let mut tokens = vec![self.start_token; batch];
         let (mut logits, mut h2, mut c2) = (Vec::new(), Vec::new(), Vec::new());
@@ -434,16 +383,8 @@ pub(crate) struct ForceOnsets {
 impl ForceOnsets {
     /// For a vocabulary whose tokens `onset` marks, under the job's `mask`.
     pub(crate) fn new(gap: usize, onset: Vec<bool>, mask: Option<&[bool]>) -> ForceOnsets {
-        let allowed = onset
-            .iter()
-            .enumerate()
-            .map(|(i, &o)| o && mask.is_none_or(|m| m[i]))
-            .collect();
-        ForceOnsets {
-            gap: gap.max(1),
-            onset,
-            allowed,
-        }
+        let allowed = onset.iter().enumerate().map(|(i, &o)| o && mask.is_none_or(|m| m[i])).collect();
+        ForceOnsets { gap: gap.max(1), onset, allowed }
     }
 
     /// Counts each row's silent steps and redraws, among the allowed onsets, the token of a row
@@ -523,17 +464,9 @@ impl GrooveNet {
         kind(entry, model, "groove", manifest)?;
         let steps = need(entry.steps, model, "steps", manifest)?;
         let z_dim = need(entry.z_dim, model, "z_dim", manifest)?;
-        let v = need(
-            entry.variants.get(variant),
-            model,
-            &format!("variants.{variant}"),
-            manifest,
-        )?;
+        let v = need(entry.variants.get(variant), model, &format!("variants.{variant}"), manifest)?;
         if v.graphs.len() != 2 {
-            return Err(invalid(
-                manifest,
-                format!("{model}.{variant} should list [encoder, decoder]"),
-            ));
+            return Err(invalid(manifest, format!("{model}.{variant} should list [encoder, decoder]")));
         }
         let enc = entry.graph(model, &v.graphs[0], manifest)?;
         let dec = entry.graph(model, &v.graphs[1], manifest)?;
@@ -560,31 +493,18 @@ impl GrooveNet {
     }
 
     /// `x`: `batch × steps × in_floats`. Returns (mu, sigma), each `batch × z_dim`.
-    pub(crate) fn encode(
-        &mut self,
-        x: &[f32],
-        batch: usize,
-    ) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
+    pub(crate) fn encode(&mut self, x: &[f32], batch: usize) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
         let (mut mu, mut sigma) = (Vec::new(), Vec::new());
         let shape = [batch as i64, self.steps as i64, self.in_floats as i64];
-        self.encoder
-            .run(&[(&shape, Data::F32(x))], &mut [&mut mu, &mut sigma])?;
+        self.encoder.run(&[(&shape, Data::F32(x))], &mut [&mut mu, &mut sigma])?;
         Ok((mu, sigma))
     }
 
-    pub(crate) fn decode(
-        &mut self,
-        z: &[f32],
-        x: &[f32],
-        batch: usize,
-    ) -> Result<GrooveOut, EngineError> {
+    pub(crate) fn decode(&mut self, z: &[f32], x: &[f32], batch: usize) -> Result<GrooveOut, EngineError> {
         let (mut groove, mut hit_logits) = (Vec::new(), Vec::new());
         let xshape = [batch as i64, self.steps as i64, self.in_floats as i64];
         let zshape = [batch as i64, self.z_dim as i64];
-        self.decoder.run(
-            &[(&zshape, Data::F32(z)), (&xshape, Data::F32(x))],
-            &mut [&mut groove, &mut hit_logits],
-        )?;
+        self.decoder.run(&[(&zshape, Data::F32(z)), (&xshape, Data::F32(x))], &mut [&mut groove, &mut hit_logits])?;
         Ok(GrooveOut { groove, hit_logits })
     }
 }

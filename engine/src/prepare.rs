@@ -2,12 +2,10 @@
 //! warnings the user should see when the model saw less than they played.
 
 use cadenza_music::preprocess::{PreparedDrums, PreparedMelody, Window};
-use cadenza_music::spec::{
-    MELODY_FIRST_NOTE_ON, MELODY_MIN_PITCH, MELODY_NUM_CLASSES, STEPS_PER_BAR,
-};
+use cadenza_music::spec::{MELODY_FIRST_NOTE_ON, MELODY_MIN_PITCH, MELODY_NUM_CLASSES, STEPS_PER_BAR};
 use cadenza_music::{
-    decode_drums, decode_melody, drum_tokens_from_ids, melody_tokens_from_ids, preprocess_drums,
-    preprocess_melody, Clip, DrumMap, Note, TimeSignature,
+    decode_drums, decode_melody, drum_tokens_from_ids, melody_tokens_from_ids, preprocess_drums, preprocess_melody,
+    Clip, DrumMap, Note, TimeSignature,
 };
 
 use crate::error::{from_music, EngineError};
@@ -17,21 +15,13 @@ use crate::job::KeyScale;
 pub(crate) fn check_clip(clip: &Clip, label: &str) -> Result<(), EngineError> {
     let ts = clip.time_signature;
     if ts != TimeSignature::FOUR_FOUR {
-        return Err(EngineError::UnsupportedTimeSignature {
-            numerator: ts.numerator,
-            denominator: ts.denominator,
-        });
+        return Err(EngineError::UnsupportedTimeSignature { numerator: ts.numerator, denominator: ts.denominator });
     }
     if clip.bars == 0 || clip.notes.is_empty() {
-        return Err(EngineError::EmptyInput(format!(
-            "{label} has no notes; record or drop a phrase first"
-        )));
+        return Err(EngineError::EmptyInput(format!("{label} has no notes; record or drop a phrase first")));
     }
     if clip.notes.iter().all(|n| n.start >= clip.length_ticks()) {
-        return Err(EngineError::EmptyInput(format!(
-            "{label} has no notes inside its {} bars",
-            clip.bars
-        )));
+        return Err(EngineError::EmptyInput(format!("{label} has no notes inside its {} bars", clip.bars)));
     }
     Ok(())
 }
@@ -86,9 +76,8 @@ pub(crate) fn ids<T: Copy + Into<i64>>(tokens: &[T]) -> Vec<i64> {
 
 pub(crate) fn warn_unmapped(unmapped: usize, label: &str, warnings: &mut Vec<String>) {
     if unmapped > 0 {
-        warnings.push(format!(
-            "{unmapped} note(s) of {label} are on pitches the drum map does not know and were ignored"
-        ));
+        warnings
+            .push(format!("{unmapped} note(s) of {label} are on pitches the drum map does not know and were ignored"));
     }
 }
 
@@ -125,11 +114,7 @@ pub(crate) fn notes_from(clip: &Clip, from: u32, to: u32) -> Vec<Note> {
     clip.notes
         .iter()
         .filter(|n| n.start >= from)
-        .map(|n| Note {
-            start: n.start - from + to,
-            end: n.end - from + to,
-            ..*n
-        })
+        .map(|n| Note { start: n.start - from + to, end: n.end - from + to, ..*n })
         .collect()
 }
 
@@ -155,13 +140,7 @@ mod tests {
     #[test]
     fn one_shift_undone_on_output() {
         let mut c = Clip::new(1, TimeSignature::FOUR_FOUR, false);
-        c.notes = vec![Note {
-            pitch: 10,
-            velocity: 90,
-            start: 0,
-            end: 120,
-            channel: 0,
-        }];
+        c.notes = vec![Note { pitch: 10, velocity: 90, start: 0, end: 120, channel: 0 }];
         let mut warnings = Vec::new();
         let p = melody_inputs(&[(&c, "the input")], Window::Whole, &mut warnings).unwrap();
         assert_eq!((p[0].report.shift, p[0].report.folded), (12, 0));

@@ -91,7 +91,10 @@ fn bundle_dirs(binary: &Path) -> Vec<PathBuf> {
         if let Some(stem) = binary.file_stem() {
             dirs.push(dir.join(stem));
         }
-        if let Some(contents) = dir.parent().filter(|c| dir.file_name().is_some_and(|n| n == "MacOS") && c.file_name().is_some_and(|n| n == "Contents")) {
+        if let Some(contents) = dir
+            .parent()
+            .filter(|c| dir.file_name().is_some_and(|n| n == "MacOS") && c.file_name().is_some_and(|n| n == "Contents"))
+        {
             dirs.push(contents.join("Frameworks"));
             dirs.push(contents.join("Resources"));
         }
@@ -149,12 +152,7 @@ pub fn locate_models() -> PathBuf {
 }
 
 fn first_existing(candidates: Vec<PathBuf>, ok: impl Fn(&Path) -> bool) -> PathBuf {
-    candidates
-        .iter()
-        .find(|p| ok(p))
-        .or(candidates.first())
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from(ORT_LIBRARY))
+    candidates.iter().find(|p| ok(p)).or(candidates.first()).cloned().unwrap_or_else(|| PathBuf::from(ORT_LIBRARY))
 }
 
 struct Loaded {
@@ -169,9 +167,7 @@ static INIT: Mutex<()> = Mutex::new(());
 /// Later calls return the same environment; a failed load can be retried with another path.
 pub fn environment(path: &Path) -> Result<Environment, EngineError> {
     if !path.is_file() {
-        return Err(EngineError::RuntimeMissing {
-            path: path.to_path_buf(),
-        });
+        return Err(EngineError::RuntimeMissing { path: path.to_path_buf() });
     }
     if let Some(l) = RUNTIME.get() {
         return Ok(l.env.clone());
@@ -191,18 +187,13 @@ pub fn environment(path: &Path) -> Result<Environment, EngineError> {
         }
     }
     disable_ort_telemetry();
-    let builder = ort::init_from(&abs).map_err(|e| EngineError::RuntimeLoad {
-        path: abs.clone(),
-        reason: e.to_string(),
-    })?;
+    let builder =
+        ort::init_from(&abs).map_err(|e| EngineError::RuntimeLoad { path: abs.clone(), reason: e.to_string() })?;
     let env = builder
         .with_name("cadenza")
         .with_telemetry(false)
         .build()
-        .map_err(|e| EngineError::RuntimeLoad {
-            path: abs.clone(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| EngineError::RuntimeLoad { path: abs.clone(), reason: e.to_string() })?;
     let loaded = RUNTIME.get_or_init(|| Loaded { path: abs, env });
     Ok(loaded.env.clone())
 }
@@ -323,10 +314,7 @@ mod tests {
     #[test]
     fn clap_layout_dirs() {
         let d = bundle_dirs(Path::new("/x/y/Cadenza.clap"));
-        assert_eq!(
-            d,
-            vec![PathBuf::from("/x/y"), PathBuf::from("/x/y/Cadenza")]
-        );
+        assert_eq!(d, vec![PathBuf::from("/x/y"), PathBuf::from("/x/y/Cadenza")]);
     }
 
     #[test]

@@ -14,11 +14,7 @@ const MULT: u64 = 6_364_136_223_846_793_005;
 
 impl Pcg32 {
     pub fn new(seed: u64, stream: u64) -> Pcg32 {
-        let mut rng = Pcg32 {
-            state: 0,
-            inc: (stream << 1) | 1,
-            spare_normal: None,
-        };
+        let mut rng = Pcg32 { state: 0, inc: (stream << 1) | 1, spare_normal: None };
         rng.next_u32();
         rng.state = rng.state.wrapping_add(seed);
         rng.next_u32();
@@ -27,10 +23,7 @@ impl Pcg32 {
 
     /// One stream per variation (`purpose` separates independent uses within a job).
     pub fn for_variation(seed: u64, purpose: u64, index: usize) -> Pcg32 {
-        Pcg32::new(
-            seed,
-            purpose.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64),
-        )
+        Pcg32::new(seed, purpose.wrapping_mul(0x9E37_79B9).wrapping_add(index as u64))
     }
 
     pub fn next_u32(&mut self) -> u32 {
@@ -92,19 +85,12 @@ fn sample_one(
     buf.clear();
     match allowed {
         None => buf.extend_from_slice(logits),
-        Some(a) => buf.extend(
-            logits
-                .iter()
-                .zip(a)
-                .map(|(&v, &keep)| if keep { v } else { f32::NEG_INFINITY }),
-        ),
+        Some(a) => buf.extend(logits.iter().zip(a).map(|(&v, &keep)| if keep { v } else { f32::NEG_INFINITY })),
     }
     let max = lane_max(buf);
     if !max.is_finite() {
         // Nothing usable (all masked, NaN or -inf): the first allowed token.
-        return (0..logits.len())
-            .find(|&i| allowed.is_none_or(|a| a[i]))
-            .unwrap_or(0);
+        return (0..logits.len()).find(|&i| allowed.is_none_or(|a| a[i])).unwrap_or(0);
     }
     if temperature <= 0.0 {
         return buf.iter().position(|&v| v == max).unwrap_or(0);
@@ -188,15 +174,8 @@ pub fn exp2_nonpositive(x: f32) -> f32 {
     let n = t.to_bits().wrapping_sub(MAGIC.to_bits()) as i32;
     let f = x - (t - MAGIC);
     // Taylor polynomial of e^(f ln 2); on |f| <= 1/2 the error is below 2e-7.
-    const C: [f32; 7] = [
-        1.0,
-        std::f32::consts::LN_2,
-        0.240_226_5,
-        0.055_504_11,
-        0.009_618_129,
-        0.001_333_355_8,
-        0.000_154_035_3,
-    ];
+    const C: [f32; 7] =
+        [1.0, std::f32::consts::LN_2, 0.240_226_5, 0.055_504_11, 0.009_618_129, 0.001_333_355_8, 0.000_154_035_3];
     let p = C[0] + f * (C[1] + f * (C[2] + f * (C[3] + f * (C[4] + f * (C[5] + f * C[6])))));
     let bits = ((n + 127) as u32) << 23;
     p * f32::from_bits(bits)
@@ -220,21 +199,11 @@ pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     let na = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
     let nb = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
     let t = t as f64;
-    let lerp = || {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| ((1.0 - t) * *x as f64 + t * *y as f64) as f32)
-            .collect()
-    };
+    let lerp = || a.iter().zip(b).map(|(x, y)| ((1.0 - t) * *x as f64 + t * *y as f64) as f32).collect();
     if na < 1e-8 || nb < 1e-8 {
         return lerp();
     }
-    let dot = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| *x as f64 * *y as f64)
-        .sum::<f64>()
-        / (na * nb);
+    let dot = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum::<f64>() / (na * nb);
     let omega = dot.clamp(-1.0, 1.0).acos();
     let so = omega.sin();
     if so.abs() < 1e-6 {
@@ -242,10 +211,7 @@ pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     }
     let ka = ((1.0 - t) * omega).sin() / so;
     let kb = (t * omega).sin() / so;
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (ka * *x as f64 + kb * *y as f64) as f32)
-        .collect()
+    a.iter().zip(b).map(|(x, y)| (ka * *x as f64 + kb * *y as f64) as f32).collect()
 }
 
 /// Shannon entropy (bits) of a histogram.
@@ -295,10 +261,7 @@ mod tests {
         let xs: Vec<f64> = (0..n).map(|_| r.next_normal()).collect();
         let mean = xs.iter().sum::<f64>() / n as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-        assert!(
-            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
-            "{mean} {var}"
-        );
+        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
     }
 
     #[test]
@@ -337,10 +300,7 @@ mod tests {
             let x = -(i as f32) * 0.0063;
             let want = (x as f64).exp2();
             let got = exp2_nonpositive(x) as f64;
-            assert!(
-                (got - want).abs() <= want * 2e-6 + 1e-38,
-                "{x}: {got} vs {want}"
-            );
+            assert!((got - want).abs() <= want * 2e-6 + 1e-38, "{x}: {got} vs {want}");
         }
         assert!(exp2_nonpositive(-200.0) < 1e-37);
         assert!(exp2_nonpositive(f32::NEG_INFINITY) < 1e-37);

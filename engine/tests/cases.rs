@@ -12,15 +12,11 @@ use cadenza_music::{import_midi_file, Clip, ImportOptions, MusicError, Note};
 use common::*;
 
 fn case_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/cases")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases").join(name)
 }
 
 fn case(name: &str) -> Clip {
-    import_midi_file(case_path(name), &ImportOptions::default())
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-        .clip
+    import_midi_file(case_path(name), &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}")).clip
 }
 
 fn onsets_from(c: &Clip, from: u32) -> Vec<&Note> {
@@ -67,10 +63,7 @@ fn c04_groove_returns_the_users_own_notes() {
             assert_eq!(c.notes.len(), input.notes.len(), "same count");
             assert_eq!(sorted_pitches(c), sorted_pitches(&input), "same pitches");
             assert!(c.notes.iter().any(|n| n.start % 120 != 0), "new timing");
-            assert!(
-                c.notes.iter().zip(&input.notes).any(|(a, b)| a.velocity != b.velocity),
-                "new velocity"
-            );
+            assert!(c.notes.iter().zip(&input.notes).any(|(a, b)| a.velocity != b.velocity), "new velocity");
         }
     }
 }
@@ -159,11 +152,7 @@ fn last_sixteenth_melodies() -> (Clip, Clip) {
         let mut c = Clip::new(4, cadenza_music::TimeSignature::FOUR_FOUR, false);
         for (bar, ps) in pitches.iter().enumerate() {
             let base = bar as u32 * 16;
-            for (k, (&p, (step, len))) in ps
-                .iter()
-                .zip([(0u32, 3u32), (4, 3), (8, 3), (12, 3), (15, 1)])
-                .enumerate()
-            {
+            for (k, (&p, (step, len))) in ps.iter().zip([(0u32, 3u32), (4, 3), (8, 3), (12, 3), (15, 1)]).enumerate() {
                 c.notes.push(Note {
                     pitch: p,
                     velocity: if k == 4 { velocity + 10 } else { velocity },
@@ -175,24 +164,8 @@ fn last_sixteenth_melodies() -> (Clip, Clip) {
         }
         c
     };
-    let a = make(
-        [
-            [60, 62, 64, 65, 67],
-            [65, 64, 62, 64, 65],
-            [67, 65, 64, 62, 64],
-            [62, 64, 65, 72, 74],
-        ],
-        90,
-    );
-    let b = make(
-        [
-            [72, 69, 67, 65, 62],
-            [65, 67, 69, 67, 65],
-            [64, 62, 60, 62, 64],
-            [65, 67, 69, 55, 53],
-        ],
-        90,
-    );
+    let a = make([[60, 62, 64, 65, 67], [65, 64, 62, 64, 65], [67, 65, 64, 62, 64], [62, 64, 65, 72, 74]], 90);
+    let b = make([[72, 69, 67, 65, 62], [65, 67, 69, 67, 65], [64, 62, 60, 62, 64], [65, 67, 69, 55, 53]], 90);
     (a, b)
 }
 
@@ -265,20 +238,11 @@ fn c06_c07_every_variation_has_new_notes_at_low_temperature() {
             assert_eq!(out.clips.len(), 16);
             for (i, c) in out.clips.iter().enumerate() {
                 check_clip_basics(c, 2, false);
-                assert!(
-                    c.notes.len() >= 2,
-                    "{name} T={t}: variation {} has {} note(s)",
-                    i + 1,
-                    c.notes.len()
-                );
+                assert!(c.notes.len() >= 2, "{name} T={t}: variation {} has {} note(s)", i + 1, c.notes.len());
             }
             if t == 0.0 {
                 // Greedy holds one note; the remade variations are reported.
-                assert!(
-                    out.warnings.iter().any(|w| w.contains("made again")),
-                    "{name}: {:?}",
-                    out.warnings
-                );
+                assert!(out.warnings.iter().any(|w| w.contains("made again")), "{name}: {:?}", out.warnings);
             }
             // Key: Auto found the key (both are in C major).
             assert_eq!(out.detected_key.map(|k| k.to_string()).as_deref(), Some("C:major"));
@@ -305,15 +269,8 @@ fn c09_new_drum_notes_follow_the_inputs_dynamics() {
     assert_eq!((in_lo, in_hi), (22, 120));
     let (lo, hi) = allowed_range(in_lo, in_hi);
     for humanize in [false, true] {
-        let out = run(
-            &mut e,
-            &Job {
-                continuation_only: false,
-                humanize,
-                ..continue_job(input.clone(), 3, 2, 1.0, 7)
-            },
-        )
-        .unwrap();
+        let out = run(&mut e, &Job { continuation_only: false, humanize, ..continue_job(input.clone(), 3, 2, 1.0, 7) })
+            .unwrap();
         for c in &out.clips {
             check_clip_basics(c, 4, true);
             // The input is returned as played.
@@ -361,20 +318,9 @@ fn c22_continues_right_after_the_music() {
     for bars in [12u16, 4] {
         let mut clip = input.clone();
         clip.bars = bars;
-        let out = run(
-            &mut e,
-            &Job {
-                continuation_only: false,
-                ..continue_job(clip, 8, 2, 1.0, 7)
-            },
-        )
-        .unwrap();
+        let out = run(&mut e, &Job { continuation_only: false, ..continue_job(clip, 8, 2, 1.0, 7) }).unwrap();
         assert_eq!(out.continues_at, Some(3840), "new bars start at bar 3");
-        assert!(
-            out.warnings.iter().any(|w| w.contains("continued from bar 3")),
-            "{:?}",
-            out.warnings
-        );
+        assert!(out.warnings.iter().any(|w| w.contains("continued from bar 3")), "{:?}", out.warnings);
         for c in &out.clips {
             // The music (2 bars) as played, then 2 new bars.
             check_clip_basics(c, 4, false);
@@ -397,4 +343,3 @@ fn c15_a_meter_change_is_refused_naming_the_bar() {
         other => panic!("{other:?}"),
     }
 }
-

@@ -14,14 +14,7 @@ use sha2::{Digest, Sha256};
 const MODEL: &str = "melody_rnn";
 
 fn continue_job() -> Job {
-    Job {
-        tool: Tool::Continue,
-        mode: Mode::Melody,
-        variations: 2,
-        bars: 1,
-        inputs: vec![melody_a()],
-        ..Job::default()
-    }
+    Job { tool: Tool::Continue, mode: Mode::Melody, variations: 2, bars: 1, inputs: vec![melody_a()], ..Job::default() }
 }
 
 /// A copy of the models folder holding only `MODEL`'s files, for tampering; the folder lives as
@@ -31,35 +24,22 @@ fn copied_models(name: &str) -> (EngineConfig, serde_json::Value, Scratch) {
     let dir = scratch(name);
     let text = std::fs::read_to_string(config.models_dir.join("manifest.json")).unwrap();
     let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let entry = manifest["models"]
-        .get(MODEL)
-        .unwrap_or_else(|| panic!("{MODEL} is not in the manifest yet"));
+    let entry = manifest["models"].get(MODEL).unwrap_or_else(|| panic!("{MODEL} is not in the manifest yet"));
     for g in entry["graphs"].as_object().unwrap().values() {
         let file = g["file"].as_str().unwrap();
         std::fs::copy(config.models_dir.join(file), dir.join(file)).unwrap();
     }
     std::fs::write(dir.join("manifest.json"), &text).unwrap();
-    (
-        EngineConfig {
-            models_dir: dir.to_path_buf(),
-            runtime_lib: config.runtime_lib,
-        },
-        manifest,
-        dir,
-    )
+    (EngineConfig { models_dir: dir.to_path_buf(), runtime_lib: config.runtime_lib }, manifest, dir)
 }
 
 fn step_file(manifest: &serde_json::Value) -> String {
-    manifest["models"][MODEL]["graphs"]["step"]["file"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    manifest["models"][MODEL]["graphs"]["step"]["file"].as_str().unwrap().to_string()
 }
 
 fn run_err(config: EngineConfig, job: &Job) -> EngineError {
     let mut e = Engine::new(config);
-    e.run(job, &mut |_| {}, &AtomicBool::new(false))
-        .unwrap_err()
+    e.run(job, &mut |_| {}, &AtomicBool::new(false)).unwrap_err()
 }
 
 #[test]
@@ -88,16 +68,9 @@ fn corrupt_model_file() {
     let file = step_file(&manifest);
     let garbage = b"this is not an ONNX model".repeat(10);
     std::fs::write(config.models_dir.join(&file), &garbage).unwrap();
-    let sha: String = Sha256::digest(&garbage)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha: String = Sha256::digest(&garbage).iter().map(|b| format!("{b:02x}")).collect();
     manifest["models"][MODEL]["graphs"]["step"]["sha256"] = sha.into();
-    std::fs::write(
-        config.models_dir.join("manifest.json"),
-        manifest.to_string(),
-    )
-    .unwrap();
+    std::fs::write(config.models_dir.join("manifest.json"), manifest.to_string()).unwrap();
     let e = run_err(config, &continue_job());
     assert!(matches!(e, EngineError::ModelCorrupt { .. }), "{e:?}");
     assert!(e.to_string().contains("damaged"), "{e}");
@@ -116,16 +89,9 @@ fn missing_model_file() {
 fn model_not_in_manifest_and_no_manifest() {
     let (config, mut manifest, _dir) = copied_models("not-listed");
     manifest["models"].as_object_mut().unwrap().remove(MODEL);
-    std::fs::write(
-        config.models_dir.join("manifest.json"),
-        manifest.to_string(),
-    )
-    .unwrap();
+    std::fs::write(config.models_dir.join("manifest.json"), manifest.to_string()).unwrap();
     let e = run_err(config.clone(), &continue_job());
-    assert!(
-        matches!(&e, EngineError::ModelMissing { model, .. } if model == MODEL),
-        "{e:?}"
-    );
+    assert!(matches!(&e, EngineError::ModelMissing { model, .. } if model == MODEL), "{e:?}");
     assert!(e.to_string().contains("not installed"));
 
     std::fs::write(config.models_dir.join("manifest.json"), "{ not json").unwrap();
@@ -158,28 +124,13 @@ fn empty_input() {
 fn non_four_four_input() {
     let mut e = engine_with(MODEL);
     let mut job = continue_job();
-    job.inputs[0].time_signature = TimeSignature {
-        numerator: 3,
-        denominator: 4,
-    };
+    job.inputs[0].time_signature = TimeSignature { numerator: 3, denominator: 4 };
     let err = run(&mut e, &job).unwrap_err();
-    assert_eq!(
-        err,
-        EngineError::UnsupportedTimeSignature {
-            numerator: 3,
-            denominator: 4
-        }
-    );
+    assert_eq!(err, EngineError::UnsupportedTimeSignature { numerator: 3, denominator: 4 });
     assert!(err.to_string().contains("3/4") && err.to_string().contains("4/4"));
     // Checked before any model is needed: no models folder at all still says 3/4.
-    let bad = EngineConfig {
-        models_dir: "/nonexistent".into(),
-        runtime_lib: config().runtime_lib,
-    };
-    assert!(matches!(
-        run_err(bad, &job),
-        EngineError::UnsupportedTimeSignature { .. }
-    ));
+    let bad = EngineConfig { models_dir: "/nonexistent".into(), runtime_lib: config().runtime_lib };
+    assert!(matches!(run_err(bad, &job), EngineError::UnsupportedTimeSignature { .. }));
 }
 
 #[test]
@@ -188,117 +139,39 @@ fn polyphonic_melody_is_reduced_with_a_warning() {
     let mut job = continue_job();
     let mut c = melody_a();
     // Add a chord under every other note.
-    let extra: Vec<_> = c
-        .notes
-        .iter()
-        .step_by(2)
-        .map(|n| cadenza_music::Note {
-            pitch: n.pitch - 7,
-            ..*n
-        })
-        .collect();
+    let extra: Vec<_> = c.notes.iter().step_by(2).map(|n| cadenza_music::Note { pitch: n.pitch - 7, ..*n }).collect();
     c.notes.extend(extra);
     c.sort();
     job.inputs = vec![c];
     let out = run(&mut e, &job).unwrap();
     assert_eq!(out.clips.len(), 2);
-    assert!(
-        out.warnings
-            .iter()
-            .any(|w| w.contains("polyphonic input reduced to its top line")),
-        "{:?}",
-        out.warnings
-    );
+    assert!(out.warnings.iter().any(|w| w.contains("polyphonic input reduced to its top line")), "{:?}", out.warnings);
 }
 
 #[test]
 fn invalid_requests() {
-    let mut e = Engine::new(EngineConfig {
-        models_dir: "/nonexistent".into(),
-        runtime_lib: "/nonexistent".into(),
-    });
+    let mut e = Engine::new(EngineConfig { models_dir: "/nonexistent".into(), runtime_lib: "/nonexistent".into() });
     let cases: Vec<(Job, &str)> = vec![
+        (Job { bars: 0, ..continue_job() }, "bars"),
+        (Job { temperature: f32::NAN, ..continue_job() }, "temperature"),
+        (Job { temperature: -1.0, ..continue_job() }, "temperature"),
+        (Job { variations: 0, ..continue_job() }, "variations"),
+        (Job { variations: 17, ..continue_job() }, "variations"),
+        (Job { tool: Tool::Interpolate, ..continue_job() }, "two input clips"),
         (
-            Job {
-                bars: 0,
-                ..continue_job()
-            },
-            "bars",
-        ),
-        (
-            Job {
-                temperature: f32::NAN,
-                ..continue_job()
-            },
-            "temperature",
-        ),
-        (
-            Job {
-                temperature: -1.0,
-                ..continue_job()
-            },
-            "temperature",
-        ),
-        (
-            Job {
-                variations: 0,
-                ..continue_job()
-            },
-            "variations",
-        ),
-        (
-            Job {
-                variations: 17,
-                ..continue_job()
-            },
-            "variations",
-        ),
-        (
-            Job {
-                tool: Tool::Interpolate,
-                ..continue_job()
-            },
-            "two input clips",
-        ),
-        (
-            Job {
-                tool: Tool::Interpolate,
-                interp_steps: 0,
-                inputs: vec![melody_a(), melody_b()],
-                ..continue_job()
-            },
+            Job { tool: Tool::Interpolate, interp_steps: 0, inputs: vec![melody_a(), melody_b()], ..continue_job() },
             "steps",
         ),
-        (
-            Job {
-                inputs: vec![],
-                ..continue_job()
-            },
-            "one input",
-        ),
+        (Job { inputs: vec![], ..continue_job() }, "one input"),
     ];
     for (job, words) in cases {
-        let err = e
-            .run(&job, &mut |_| {}, &AtomicBool::new(false))
-            .unwrap_err();
+        let err = e.run(&job, &mut |_| {}, &AtomicBool::new(false)).unwrap_err();
         assert!(matches!(err, EngineError::InvalidRequest(_)), "{err:?}");
-        assert!(
-            err.to_string().contains(words),
-            "{err} should mention {words}"
-        );
+        assert!(err.to_string().contains(words), "{err} should mention {words}");
     }
     let mut huge = melody_a();
     huge.notes = (0..30_000).map(|i| note(60, i % 32, 1)).collect();
-    let err = e
-        .run(
-            &Job {
-                inputs: vec![huge],
-                ..continue_job()
-            },
-            &mut |_| {},
-            &AtomicBool::new(false),
-        )
-        .unwrap_err();
+    let err = e.run(&Job { inputs: vec![huge], ..continue_job() }, &mut |_| {}, &AtomicBool::new(false)).unwrap_err();
     assert!(err.to_string().contains("notes"), "{err}");
 }
 
@@ -308,10 +181,7 @@ fn unused_inputs_are_ignored() {
     // Continue: neither is an error.
     let mut e = engine_with(MODEL);
     let empty = Clip::new(2, TimeSignature::FOUR_FOUR, false);
-    let job = Job {
-        inputs: vec![melody_a(), empty],
-        ..continue_job()
-    };
+    let job = Job { inputs: vec![melody_a(), empty], ..continue_job() };
     assert_eq!(run(&mut e, &job).unwrap().clips.len(), 2);
 }
 
@@ -319,16 +189,7 @@ fn unused_inputs_are_ignored() {
 fn cancel_stops_a_job() {
     let mut e = engine_with(MODEL);
     let cancel = AtomicBool::new(true);
-    let err = e
-        .run(
-            &Job {
-                bars: 8,
-                ..continue_job()
-            },
-            &mut |_| {},
-            &cancel,
-        )
-        .unwrap_err();
+    let err = e.run(&Job { bars: 8, ..continue_job() }, &mut |_| {}, &cancel).unwrap_err();
     assert_eq!(err, EngineError::Cancelled);
     assert!(run(&mut e, &continue_job()).is_ok());
 }
@@ -338,9 +199,6 @@ fn is_available_reads_the_manifest() {
     let config = config();
     let e = Engine::new(config);
     assert!(e.is_available(Tool::Continue, Mode::Melody));
-    let none = Engine::new(EngineConfig {
-        models_dir: Path::new("/nonexistent").into(),
-        runtime_lib: "/x".into(),
-    });
+    let none = Engine::new(EngineConfig { models_dir: Path::new("/nonexistent").into(), runtime_lib: "/x".into() });
     assert!(!none.is_available(Tool::Continue, Mode::Melody));
 }

@@ -21,10 +21,7 @@ use common::*;
 const TEMPERATURES: [f32; 6] = [0.0, 0.1, 0.5, 1.0, 1.5, 2.0];
 /// Clips drawn per tool and mode: 16, or `CADENZA_PROPERTY_CASES` (60 passes too, in ~40 s).
 fn cases() -> u64 {
-    std::env::var("CADENZA_PROPERTY_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(16)
+    std::env::var("CADENZA_PROPERTY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(16)
 }
 
 fn below(r: &mut Pcg32, n: u32) -> u32 {
@@ -179,15 +176,8 @@ fn generate_properties() {
         for seed in 0..cases() {
             for (k, &t) in TEMPERATURES.iter().enumerate() {
                 let bars = [1u16, 2, 4, 5, 8, 3][(seed as usize + k) % 6];
-                let job = Job {
-                    tool: Tool::Generate,
-                    mode,
-                    variations: 4,
-                    bars,
-                    temperature: t,
-                    seed,
-                    ..Job::default()
-                };
+                let job =
+                    Job { tool: Tool::Generate, mode, variations: 4, bars, temperature: t, seed, ..Job::default() };
                 let out = run(&mut e, &job).unwrap();
                 assert_eq!(out.clips.len(), 4);
                 for (i, c) in out.clips.iter().enumerate() {
@@ -289,4 +279,3 @@ fn drumify_and_groove_properties() {
         }
     }
 }
-

@@ -9,16 +9,7 @@ use cadenza_engine::{Job, Mode, Tool, MAX_QUALITY};
 use common::*;
 
 fn drum_job(tool: Tool, quality: usize) -> Job {
-    Job {
-        tool,
-        mode: Mode::Drums,
-        variations: 8,
-        bars: 4,
-        humanize: false,
-        quality,
-        seed: 11,
-        ..Job::default()
-    }
+    Job { tool, mode: Mode::Drums, variations: 8, bars: 4, humanize: false, quality, seed: 11, ..Job::default() }
 }
 
 fn mean_score(clips: &[cadenza_music::Clip], target: &Target) -> f32 {
@@ -62,20 +53,11 @@ fn generate_quality_keeps_count_and_scores_higher() {
 #[test]
 fn continue_and_interpolate_take_quality() {
     let mut e = engine_with("drum_rnn");
-    let j = Job {
-        inputs: vec![drums_a()],
-        bars: 2,
-        continuation_only: true,
-        ..drum_job(Tool::Continue, 4)
-    };
+    let j = Job { inputs: vec![drums_a()], bars: 2, continuation_only: true, ..drum_job(Tool::Continue, 4) };
     let out = run(&mut e, &j).unwrap();
     assert_eq!(out.clips.len(), 8);
     let mut e = engine_with("drum_vae");
-    let j = Job {
-        inputs: vec![drums_a(), drums_b()],
-        interp_steps: 5,
-        ..drum_job(Tool::Interpolate, 4)
-    };
+    let j = Job { inputs: vec![drums_a(), drums_b()], interp_steps: 5, ..drum_job(Tool::Interpolate, 4) };
     let out = run(&mut e, &j).unwrap();
     assert_eq!(out.clips.len(), 5);
     // the endpoints are still the inputs as given
@@ -85,10 +67,7 @@ fn continue_and_interpolate_take_quality() {
 #[test]
 fn quality_out_of_range_is_refused() {
     for q in [0, MAX_QUALITY + 1] {
-        let j = Job {
-            quality: q,
-            ..drum_job(Tool::Generate, 1)
-        };
+        let j = Job { quality: q, ..drum_job(Tool::Generate, 1) };
         let err = j.validate().unwrap_err().to_string();
         assert!(err.contains("quality"), "{err}");
     }

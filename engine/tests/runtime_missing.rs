@@ -21,30 +21,17 @@ fn missing_then_broken_then_good_runtime() {
     };
     let cancel = AtomicBool::new(false);
 
-    let missing = EngineConfig {
-        runtime_lib: "/nonexistent/libonnxruntime.so.1.31.1".into(),
-        ..good.clone()
-    };
-    let err = Engine::new(missing)
-        .run(&job, &mut |_| {}, &cancel)
-        .unwrap_err();
+    let missing = EngineConfig { runtime_lib: "/nonexistent/libonnxruntime.so.1.31.1".into(), ..good.clone() };
+    let err = Engine::new(missing).run(&job, &mut |_| {}, &cancel).unwrap_err();
     assert!(matches!(err, EngineError::RuntimeMissing { .. }), "{err:?}");
-    assert!(
-        err.to_string()
-            .contains("/nonexistent/libonnxruntime.so.1.31.1"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("/nonexistent/libonnxruntime.so.1.31.1"), "{err}");
     assert!(err.is_installation_error());
 
     let dir = scratch("broken-runtime");
     let broken = dir.join("libonnxruntime.so.1.31.1");
     std::fs::write(&broken, b"not a shared library").unwrap();
-    let err = Engine::new(EngineConfig {
-        runtime_lib: broken,
-        ..good.clone()
-    })
-    .run(&job, &mut |_| {}, &cancel)
-    .unwrap_err();
+    let err =
+        Engine::new(EngineConfig { runtime_lib: broken, ..good.clone() }).run(&job, &mut |_| {}, &cancel).unwrap_err();
     assert!(matches!(err, EngineError::RuntimeLoad { .. }), "{err:?}");
 
     let out = Engine::new(good).run(&job, &mut |_| {}, &cancel).unwrap();

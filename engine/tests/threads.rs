@@ -8,9 +8,7 @@ use cadenza_engine::{Job, Mode, Tool};
 use common::*;
 
 fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .map(|d| d.count())
-        .unwrap_or(0)
+    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
 }
 
 #[test]

@@ -7,11 +7,7 @@ use cadenza_music::spec::{MELODY_MAX_PITCH, MELODY_MIN_PITCH};
 use common::*;
 
 fn job(tool: Tool, mode: Mode) -> Job {
-    Job {
-        tool,
-        mode,
-        ..Job::default()
-    }
+    Job { tool, mode, ..Job::default() }
 }
 
 // ---------------------------------------------------------------- Continue, melody (melody_rnn)
@@ -20,24 +16,15 @@ fn job(tool: Tool, mode: Mode) -> Job {
 fn continue_melody_variations_length_range() {
     let mut e = engine_with("melody_rnn");
     let input = melody_a();
-    let mut j = Job {
-        variations: 3,
-        bars: 2,
-        inputs: vec![input.clone()],
-        ..job(Tool::Continue, Mode::Melody)
-    };
+    let mut j = Job { variations: 3, bars: 2, inputs: vec![input.clone()], ..job(Tool::Continue, Mode::Melody) };
     let out = run(&mut e, &j).unwrap();
     assert_eq!(out.clips.len(), 3);
     assert!(out.warnings.is_empty(), "{:?}", out.warnings);
     for c in &out.clips {
         check_clip_basics(c, 4, false);
         // The input is kept as played.
-        let head: Vec<_> = c
-            .notes
-            .iter()
-            .filter(|n| n.start < input.length_ticks())
-            .map(|n| (n.pitch, n.start))
-            .collect();
+        let head: Vec<_> =
+            c.notes.iter().filter(|n| n.start < input.length_ticks()).map(|n| (n.pitch, n.start)).collect();
         let want: Vec<_> = input.notes.iter().map(|n| (n.pitch, n.start)).collect();
         assert_eq!(head, want);
         for n in &c.notes {
@@ -71,10 +58,7 @@ fn continue_melody_seeds_and_temperature_zero() {
     j.seed = 99;
     let b = run(&mut e, &j).unwrap();
     assert_eq!(a, b, "temperature 0 is deterministic whatever the seed");
-    assert!(
-        a.clips.windows(2).all(|w| w[0] == w[1]),
-        "greedy variations are identical"
-    );
+    assert!(a.clips.windows(2).all(|w| w[0] == w[1]), "greedy variations are identical");
 
     j.temperature = 1.0;
     j.seed = 7;
@@ -84,10 +68,7 @@ fn continue_melody_seeds_and_temperature_zero() {
     j.seed = 8;
     let f = run(&mut e, &j).unwrap();
     assert_ne!(c, f, "different seeds differ");
-    assert!(
-        c.clips.windows(2).any(|w| w[0] != w[1]),
-        "variations differ"
-    );
+    assert!(c.clips.windows(2).any(|w| w[0] != w[1]), "variations differ");
 }
 
 #[test]
@@ -108,10 +89,7 @@ fn continue_melody_temperature_raises_entropy() {
     let cold = measure(0.3);
     let warm = measure(1.0);
     let hot = measure(2.0);
-    assert!(
-        cold < warm && warm < hot,
-        "token entropy (bits) T=0.3 {cold:.3}, T=1 {warm:.3}, T=2 {hot:.3}"
-    );
+    assert!(cold < warm && warm < hot, "token entropy (bits) T=0.3 {cold:.3}, T=1 {warm:.3}, T=2 {hot:.3}");
 }
 
 #[test]
@@ -128,43 +106,17 @@ fn continue_melody_key_mask() {
         ..job(Tool::Continue, Mode::Melody)
     };
     let out = run(&mut e, &j).unwrap();
-    let notes: Vec<u8> = out
-        .clips
-        .iter()
-        .flat_map(|c| c.notes.iter().map(|n| n.pitch))
-        .collect();
+    let notes: Vec<u8> = out.clips.iter().flat_map(|c| c.notes.iter().map(|n| n.pitch)).collect();
     assert!(notes.len() > 8, "hot sampling produced notes");
     for p in notes {
         assert!(key.contains(p), "pitch {p} is not in {key}");
     }
     // Without the mask the same hot sampling leaves the key (C# vs C natural etc.).
-    let free = run(
-        &mut e,
-        &Job {
-            key: KeyChoice::Off,
-            ..j.clone()
-        },
-    )
-    .unwrap();
-    assert!(free
-        .clips
-        .iter()
-        .flat_map(|c| &c.notes)
-        .any(|n| !key.contains(n.pitch)));
+    let free = run(&mut e, &Job { key: KeyChoice::Off, ..j.clone() }).unwrap();
+    assert!(free.clips.iter().flat_map(|c| &c.notes).any(|n| !key.contains(n.pitch)));
     let minor = KeyScale::new(9, Scale::MinorPentatonic);
-    let out = run(
-        &mut e,
-        &Job {
-            key: minor.into(),
-            ..j
-        },
-    )
-    .unwrap();
-    assert!(out
-        .clips
-        .iter()
-        .flat_map(|c| &c.notes)
-        .all(|n| minor.contains(n.pitch)));
+    let out = run(&mut e, &Job { key: minor.into(), ..j }).unwrap();
+    assert!(out.clips.iter().flat_map(|c| &c.notes).all(|n| minor.contains(n.pitch)));
 }
 
 // ---------------------------------------------------------------- Continue, drums (drum_rnn)
@@ -184,24 +136,11 @@ fn continue_drums() {
     let mapped = drum_output_pitches();
     for c in &out.clips {
         check_clip_basics(c, 2, true);
-        assert!(c
-            .notes
-            .iter()
-            .all(|n| mapped.contains(&n.pitch) && n.channel == 9));
+        assert!(c.notes.iter().all(|n| mapped.contains(&n.pitch) && n.channel == 9));
     }
     j.temperature = 0.0;
     let a = run(&mut e, &j).unwrap();
-    assert_eq!(
-        a,
-        run(
-            &mut e,
-            &Job {
-                seed: 5,
-                ..j.clone()
-            }
-        )
-        .unwrap()
-    );
+    assert_eq!(a, run(&mut e, &Job { seed: 5, ..j.clone() }).unwrap());
     j.temperature = 1.0;
     j.continuation_only = false;
     let out = run(&mut e, &j).unwrap();
@@ -216,32 +155,15 @@ fn continue_drums() {
 #[test]
 fn generate_melody() {
     let mut e = engine_with("melody_vae");
-    let mut j = Job {
-        variations: 16,
-        bars: 4,
-        ..job(Tool::Generate, Mode::Melody)
-    };
+    let mut j = Job { variations: 16, bars: 4, ..job(Tool::Generate, Mode::Melody) };
     let out = run(&mut e, &j).unwrap();
     assert_eq!(out.clips.len(), 16);
     for c in &out.clips {
         check_clip_basics(c, 4, false);
-        assert!(c
-            .notes
-            .iter()
-            .all(|n| (MELODY_MIN_PITCH..=MELODY_MAX_PITCH).contains(&n.pitch)));
+        assert!(c.notes.iter().all(|n| (MELODY_MIN_PITCH..=MELODY_MAX_PITCH).contains(&n.pitch)));
     }
     assert_eq!(out, run(&mut e, &j).unwrap(), "a fixed seed reproduces");
-    assert_ne!(
-        out,
-        run(
-            &mut e,
-            &Job {
-                seed: 3,
-                ..j.clone()
-            }
-        )
-        .unwrap()
-    );
+    assert_ne!(out, run(&mut e, &Job { seed: 3, ..j.clone() }).unwrap());
     // Longer than the model's 4 bars: chained.
     j.bars = 9;
     j.variations = 2;
@@ -251,48 +173,20 @@ fn generate_melody() {
     }
     // Key mask.
     let key = KeyScale::new(7, Scale::Mixolydian);
-    let out = run(
-        &mut e,
-        &Job {
-            key: key.into(),
-            temperature: 1.5,
-            bars: 4,
-            variations: 8,
-            ..j
-        },
-    )
-    .unwrap();
-    assert!(out
-        .clips
-        .iter()
-        .flat_map(|c| &c.notes)
-        .all(|n| key.contains(n.pitch)));
+    let out = run(&mut e, &Job { key: key.into(), temperature: 1.5, bars: 4, variations: 8, ..j }).unwrap();
+    assert!(out.clips.iter().flat_map(|c| &c.notes).all(|n| key.contains(n.pitch)));
 }
 
 #[test]
 fn generate_melody_temperature() {
     let mut e = engine_with("melody_vae");
-    let mut j = Job {
-        variations: 16,
-        bars: 4,
-        ..job(Tool::Generate, Mode::Melody)
-    };
+    let mut j = Job { variations: 16, bars: 4, ..job(Tool::Generate, Mode::Melody) };
     j.temperature = 0.0;
     let g = run(&mut e, &j).unwrap();
-    assert_eq!(
-        g,
-        run(&mut e, &j).unwrap(),
-        "greedy decoding of the same z is deterministic"
-    );
+    assert_eq!(g, run(&mut e, &j).unwrap(), "greedy decoding of the same z is deterministic");
     let mut measure = |t: f32| {
         j.temperature = t;
-        entropy(
-            run(&mut e, &j)
-                .unwrap()
-                .clips
-                .iter()
-                .flat_map(melody_tokens),
-        )
+        entropy(run(&mut e, &j).unwrap().clips.iter().flat_map(melody_tokens))
     };
     let cold = measure(0.2);
     let hot = measure(2.0);
@@ -302,11 +196,7 @@ fn generate_melody_temperature() {
 #[test]
 fn generate_drums() {
     let mut e = engine_with("drum_vae");
-    let j = Job {
-        variations: 16,
-        bars: 4,
-        ..job(Tool::Generate, Mode::Drums)
-    };
+    let j = Job { variations: 16, bars: 4, ..job(Tool::Generate, Mode::Drums) };
     let out = run(&mut e, &j).unwrap();
     assert_eq!(out.clips.len(), 16);
     let mapped = drum_output_pitches();
@@ -315,59 +205,12 @@ fn generate_drums() {
         assert!(c.notes.iter().all(|n| mapped.contains(&n.pitch)));
     }
     assert_eq!(out, run(&mut e, &j).unwrap());
-    assert_ne!(
-        out,
-        run(
-            &mut e,
-            &Job {
-                seed: 11,
-                ..j.clone()
-            }
-        )
-        .unwrap()
-    );
-    let cold = entropy(
-        run(
-            &mut e,
-            &Job {
-                temperature: 0.2,
-                ..j.clone()
-            },
-        )
-        .unwrap()
-        .clips
-        .iter()
-        .flat_map(drum_tokens),
-    );
-    let hot = entropy(
-        run(
-            &mut e,
-            &Job {
-                temperature: 2.0,
-                ..j.clone()
-            },
-        )
-        .unwrap()
-        .clips
-        .iter()
-        .flat_map(drum_tokens),
-    );
-    assert!(
-        cold < hot,
-        "drum token entropy T=0.2 {cold:.3} < T=2 {hot:.3}"
-    );
-    let long = run(
-        &mut e,
-        &Job {
-            bars: 6,
-            variations: 2,
-            ..j
-        },
-    )
-    .unwrap();
-    long.clips
-        .iter()
-        .for_each(|c| check_clip_basics(c, 6, true));
+    assert_ne!(out, run(&mut e, &Job { seed: 11, ..j.clone() }).unwrap());
+    let cold = entropy(run(&mut e, &Job { temperature: 0.2, ..j.clone() }).unwrap().clips.iter().flat_map(drum_tokens));
+    let hot = entropy(run(&mut e, &Job { temperature: 2.0, ..j.clone() }).unwrap().clips.iter().flat_map(drum_tokens));
+    assert!(cold < hot, "drum token entropy T=0.2 {cold:.3} < T=2 {hot:.3}");
+    let long = run(&mut e, &Job { bars: 6, variations: 2, ..j }).unwrap();
+    long.clips.iter().for_each(|c| check_clip_basics(c, 6, true));
 }
 
 // ---------------------------------------------------------------- Interpolate
@@ -391,43 +234,14 @@ fn interpolate_melody() {
     let (ta, tb) = (melody_tokens(&pad(&a)), melody_tokens(&pad(&b)));
     let first = melody_tokens(&out.clips[0]);
     let last = melody_tokens(&out.clips[4]);
-    assert!(
-        distance(&first, &ta) < distance(&first, &tb),
-        "first clip is closer to A"
-    );
-    assert!(
-        distance(&last, &tb) < distance(&last, &ta),
-        "last clip is closer to B"
-    );
-    assert!(
-        distance(&first, &ta) < distance(&first, &last),
-        "endpoints: closer to their input than to each other"
-    );
+    assert!(distance(&first, &ta) < distance(&first, &tb), "first clip is closer to A");
+    assert!(distance(&last, &tb) < distance(&last, &ta), "last clip is closer to B");
+    assert!(distance(&first, &ta) < distance(&first, &last), "endpoints: closer to their input than to each other");
     assert!(distance(&last, &tb) < distance(&first, &last));
     // Without endpoints, 16 steps.
-    let out = run(
-        &mut e,
-        &Job {
-            interp_steps: 16,
-            include_endpoints: false,
-            ..j.clone()
-        },
-    )
-    .unwrap();
+    let out = run(&mut e, &Job { interp_steps: 16, include_endpoints: false, ..j.clone() }).unwrap();
     assert_eq!(out.clips.len(), 16);
-    assert_eq!(
-        out,
-        run(
-            &mut e,
-            &Job {
-                interp_steps: 16,
-                include_endpoints: false,
-                seed: 4,
-                ..j
-            }
-        )
-        .unwrap()
-    );
+    assert_eq!(out, run(&mut e, &Job { interp_steps: 16, include_endpoints: false, seed: 4, ..j }).unwrap());
 }
 
 #[test]
@@ -462,32 +276,19 @@ fn drumify_any_clip() {
     let mut e = engine_with("groove_vae");
     let mut input = melody_a();
     input.bars = 4; // 2 bars of notes, 2 of silence: 4 bars out
-    let mut j = Job {
-        variations: 3,
-        inputs: vec![input],
-        ..job(Tool::Drumify, Mode::Drums)
-    };
+    let mut j = Job { variations: 3, inputs: vec![input], ..job(Tool::Drumify, Mode::Drums) };
     let out = run(&mut e, &j).unwrap();
     assert_eq!(out.clips.len(), 3);
     let mapped = drum_output_pitches();
     for c in &out.clips {
         check_clip_basics(c, 4, true);
         assert!(!c.notes.is_empty());
-        assert!(c
-            .notes
-            .iter()
-            .all(|n| mapped.contains(&n.pitch) && n.channel == 9));
+        assert!(c.notes.iter().all(|n| mapped.contains(&n.pitch) && n.channel == 9));
     }
     // Velocity and micro-timing come from the model.
     let all: Vec<_> = out.clips.iter().flat_map(|c| &c.notes).collect();
-    assert!(
-        all.iter().any(|n| n.velocity != all[0].velocity),
-        "velocities vary"
-    );
-    assert!(
-        all.iter().any(|n| n.start % 120 != 0),
-        "micro-timing present"
-    );
+    assert!(all.iter().any(|n| n.velocity != all[0].velocity), "velocities vary");
+    assert!(all.iter().any(|n| n.start % 120 != 0), "micro-timing present");
     // Odd lengths (1 bar is padded; 3 bars uses overlapping windows).
     for bars in [1u16, 3, 5] {
         let mut c = melody_a();
@@ -501,17 +302,7 @@ fn drumify_any_clip() {
     }
     j.temperature = 0.0;
     let a = run(&mut e, &j).unwrap();
-    assert_eq!(
-        a,
-        run(
-            &mut e,
-            &Job {
-                seed: 9,
-                ..j.clone()
-            }
-        )
-        .unwrap()
-    );
+    assert_eq!(a, run(&mut e, &Job { seed: 9, ..j.clone() }).unwrap());
     j.temperature = 1.0;
     let b = run(&mut e, &j).unwrap();
     assert_eq!(b, run(&mut e, &j).unwrap());
@@ -522,11 +313,7 @@ fn drumify_any_clip() {
 fn groove_humanizes_keeping_hits() {
     let mut e = engine_with("groove_vae");
     let input = drums_a();
-    let j = Job {
-        variations: 2,
-        inputs: vec![input.clone()],
-        ..job(Tool::Groove, Mode::Drums)
-    };
+    let j = Job { variations: 2, inputs: vec![input.clone()], ..job(Tool::Groove, Mode::Drums) };
     let out = run(&mut e, &j).unwrap();
     assert_eq!(out.clips.len(), 2);
     let want: Vec<(u8, u32)> = {
@@ -537,42 +324,14 @@ fn groove_humanizes_keeping_hits() {
     };
     for c in &out.clips {
         check_clip_basics(c, 4, true);
-        let mut got: Vec<_> = c
-            .notes
-            .iter()
-            .map(|n| (n.pitch, (n.start + 60) / 120))
-            .collect();
+        let mut got: Vec<_> = c.notes.iter().map(|n| (n.pitch, (n.start + 60) / 120)).collect();
         got.sort();
         assert_eq!(got, want, "same hits on the same steps");
-        assert!(
-            c.notes.iter().any(|n| n.start % 120 != 0),
-            "timing humanized"
-        );
-        assert!(
-            c.notes.iter().any(|n| n.velocity != 100),
-            "velocity humanized"
-        );
+        assert!(c.notes.iter().any(|n| n.start % 120 != 0), "timing humanized");
+        assert!(c.notes.iter().any(|n| n.velocity != 100), "velocity humanized");
     }
-    let g0 = run(
-        &mut e,
-        &Job {
-            temperature: 0.0,
-            ..j.clone()
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        g0,
-        run(
-            &mut e,
-            &Job {
-                temperature: 0.0,
-                seed: 3,
-                ..j.clone()
-            }
-        )
-        .unwrap()
-    );
+    let g0 = run(&mut e, &Job { temperature: 0.0, ..j.clone() }).unwrap();
+    assert_eq!(g0, run(&mut e, &Job { temperature: 0.0, seed: 3, ..j.clone() }).unwrap());
     assert_eq!(out, run(&mut e, &j).unwrap());
     assert_ne!(out, run(&mut e, &Job { seed: 3, ..j }).unwrap());
 }

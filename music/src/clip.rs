@@ -28,10 +28,7 @@ pub struct TimeSignature {
 }
 
 impl TimeSignature {
-    pub const FOUR_FOUR: TimeSignature = TimeSignature {
-        numerator: 4,
-        denominator: 4,
-    };
+    pub const FOUR_FOUR: TimeSignature = TimeSignature { numerator: 4, denominator: 4 };
 
     pub fn ticks_per_bar(self) -> Tick {
         // A bar is `numerator` notes of length 4/denominator quarters.
@@ -57,12 +54,7 @@ pub struct Clip {
 
 impl Clip {
     pub fn new(bars: u16, time_signature: TimeSignature, is_drum: bool) -> Self {
-        Self {
-            notes: Vec::new(),
-            bars,
-            time_signature,
-            is_drum,
-        }
+        Self { notes: Vec::new(), bars, time_signature, is_drum }
     }
 
     pub fn length_ticks(&self) -> Tick {
@@ -71,8 +63,7 @@ impl Clip {
 
     /// Sorts notes by (start, pitch, end) so every consumer can rely on the order.
     pub fn sort(&mut self) {
-        self.notes
-            .sort_by_key(|n| (n.start, n.pitch, n.end, n.channel, n.velocity));
+        self.notes.sort_by_key(|n| (n.start, n.pitch, n.end, n.channel, n.velocity));
     }
 
     /// The `bars` bars starting at tick `start` (of this clip) as a new clip: notes whose onset
@@ -84,29 +75,17 @@ impl Clip {
         let len = self.time_signature.ticks_per_bar() as u64 * bars as u64;
         let end = start as u64 + len;
         if end > Tick::MAX as u64 {
-            return Err(MusicError::InvalidWindow {
-                start: start as u64,
-                bars,
-            });
+            return Err(MusicError::InvalidWindow { start: start as u64, bars });
         }
         let end = end as Tick;
         let mut notes: Vec<Note> = self
             .notes
             .iter()
             .filter(|n| n.start >= start && n.start < end)
-            .map(|n| Note {
-                start: n.start - start,
-                end: n.end.min(end) - start,
-                ..*n
-            })
+            .map(|n| Note { start: n.start - start, end: n.end.min(end) - start, ..*n })
             .collect();
         notes.retain(|n| n.end > n.start);
-        let mut clip = Clip {
-            notes,
-            bars,
-            time_signature: self.time_signature,
-            is_drum: self.is_drum,
-        };
+        let mut clip = Clip { notes, bars, time_signature: self.time_signature, is_drum: self.is_drum };
         clip.sort();
         Ok(clip)
     }
@@ -141,9 +120,7 @@ pub struct NoteBuffer {
 
 impl NoteBuffer {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            notes: Vec::with_capacity(capacity),
-        }
+        Self { notes: Vec::with_capacity(capacity) }
     }
 
     pub fn capacity(&self) -> usize {
@@ -185,12 +162,7 @@ impl NoteBuffer {
 
     /// Copies the notes into a heap clip; call this off the audio thread.
     pub fn to_clip(&self, bars: u16, time_signature: TimeSignature, is_drum: bool) -> Clip {
-        let mut clip = Clip {
-            notes: self.notes.clone(),
-            bars,
-            time_signature,
-            is_drum,
-        };
+        let mut clip = Clip { notes: self.notes.clone(), bars, time_signature, is_drum };
         clip.sort();
         clip
     }

@@ -47,16 +47,9 @@ impl DrumMap {
 
     pub fn try_from_classes(classes: Vec<DrumClass>) -> Result<DrumMap> {
         if classes.len() != DRUM_CLASSES {
-            return Err(MusicError::InvalidDrumMap(format!(
-                "{} classes, expected {DRUM_CLASSES}",
-                classes.len()
-            )));
+            return Err(MusicError::InvalidDrumMap(format!("{} classes, expected {DRUM_CLASSES}", classes.len())));
         }
-        let mut map = DrumMap {
-            names: Vec::new(),
-            output: [0; DRUM_CLASSES],
-            class_of: [UNMAPPED; 128],
-        };
+        let mut map = DrumMap { names: Vec::new(), output: [0; DRUM_CLASSES], class_of: [UNMAPPED; 128] };
         for (i, c) in classes.into_iter().enumerate() {
             if c.output_pitch > 127 {
                 return Err(MusicError::InvalidDrumMap(format!(
@@ -68,17 +61,10 @@ impl DrumMap {
             for p in c.input_pitches {
                 match map.class_of.get(p as usize) {
                     None => {
-                        return Err(MusicError::InvalidDrumMap(format!(
-                            "input pitch {p} > 127 in class {}",
-                            c.name
-                        )))
+                        return Err(MusicError::InvalidDrumMap(format!("input pitch {p} > 127 in class {}", c.name)))
                     }
                     Some(&UNMAPPED) => map.class_of[p as usize] = i as u8,
-                    Some(_) => {
-                        return Err(MusicError::InvalidDrumMap(format!(
-                            "input pitch {p} is in two classes"
-                        )))
-                    }
+                    Some(_) => return Err(MusicError::InvalidDrumMap(format!("input pitch {p} is in two classes"))),
                 }
             }
             map.names.push(c.name);
@@ -119,9 +105,7 @@ impl DrumMap {
 
     pub fn set_output_pitch(&mut self, class: usize, pitch: u8) -> Result<()> {
         if class >= DRUM_CLASSES || pitch > 127 {
-            return Err(MusicError::InvalidDrumMap(format!(
-                "cannot set class {class} to output pitch {pitch}"
-            )));
+            return Err(MusicError::InvalidDrumMap(format!("cannot set class {class} to output pitch {pitch}")));
         }
         self.output[class] = pitch;
         Ok(())
@@ -133,9 +117,7 @@ impl DrumMap {
             .map(|i| DrumClass {
                 name: self.names[i].clone(),
                 output_pitch: self.output[i],
-                input_pitches: (0u8..128)
-                    .filter(|&p| self.class_of(p) == Some(i))
-                    .collect(),
+                input_pitches: (0u8..128).filter(|&p| self.class_of(p) == Some(i)).collect(),
             })
             .collect()
     }
@@ -204,10 +186,7 @@ mod tests {
 
         let mut classes = DrumMap::default().classes();
         classes[1].input_pitches.push(36);
-        assert!(matches!(
-            DrumMap::try_from_classes(classes),
-            Err(MusicError::InvalidDrumMap(_))
-        ));
+        assert!(matches!(DrumMap::try_from_classes(classes), Err(MusicError::InvalidDrumMap(_))));
         let mut classes = DrumMap::default().classes();
         classes.pop();
         assert!(DrumMap::try_from_classes(classes).is_err());

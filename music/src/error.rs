@@ -10,9 +10,7 @@ pub enum MusicError {
     #[error("time signature {numerator}/{denominator} is not supported (the models need 4/4)")]
     TimeSignatureUnsupported { numerator: u8, denominator: u8 },
 
-    #[error(
-        "pitch {pitch} is outside the melody range {min}..={max}; transpose it into range first"
-    )]
+    #[error("pitch {pitch} is outside the melody range {min}..={max}; transpose it into range first")]
     PitchOutOfRange { pitch: u8, min: u8, max: u8 },
 
     #[error("transposing pitch {pitch} by {semitones} semitones leaves the MIDI range 0..=127")]
@@ -22,18 +20,10 @@ pub enum MusicError {
     RangeTooNarrow { min: u8, max: u8 },
 
     #[error("invalid {kind} token {token} at step {step}")]
-    InvalidToken {
-        kind: &'static str,
-        token: u32,
-        step: usize,
-    },
+    InvalidToken { kind: &'static str, token: u32, step: usize },
 
     #[error("{kind} features have {len} floats, not a multiple of {per_step} per step")]
-    InvalidFeatureLength {
-        kind: &'static str,
-        len: usize,
-        per_step: usize,
-    },
+    InvalidFeatureLength { kind: &'static str, len: usize, per_step: usize },
 
     #[error("invalid drum map: {0}")]
     InvalidDrumMap(String),
@@ -41,9 +31,7 @@ pub enum MusicError {
     #[error("note {index} is invalid: {reason}")]
     InvalidNote { index: usize, reason: &'static str },
 
-    #[error(
-        "window starting at tick {start} for {bars} bars lies outside the representable range"
-    )]
+    #[error("window starting at tick {start} for {bars} bars lies outside the representable range")]
     InvalidWindow { start: u64, bars: u16 },
 
     #[error("could not read {path}: {message}")]
@@ -65,17 +53,10 @@ pub enum MusicError {
     SmpteTimingUnsupported { fps: u8, subframes: u8 },
 
     #[error("tempo of {us_per_quarter} µs per quarter note is outside {min}..={max}")]
-    AbsurdTempo {
-        us_per_quarter: u32,
-        min: u32,
-        max: u32,
-    },
+    AbsurdTempo { us_per_quarter: u32, min: u32, max: u32 },
 
     #[error("invalid time signature meta {numerator}/2^{denominator_power}")]
-    InvalidTimeSignature {
-        numerator: u8,
-        denominator_power: u8,
-    },
+    InvalidTimeSignature { numerator: u8, denominator_power: u8 },
 
     /// A meter change inside the music: Cadenza never re-bars it (see `midi_import`).
     #[error(

@@ -58,35 +58,19 @@ impl GoldenCase {
         let (tokens, floats, dropped) = match kind {
             GoldenKind::Melody => {
                 let e = encode_melody(clip)?;
-                (
-                    Some(e.tokens.iter().map(|&t| t as u32).collect()),
-                    None,
-                    e.dropped.total(),
-                )
+                (Some(e.tokens.iter().map(|&t| t as u32).collect()), None, e.dropped.total())
             }
             GoldenKind::Drums => {
                 let e = encode_drums(clip, &map)?;
-                (
-                    Some(e.tokens.iter().map(|&t| t as u32).collect()),
-                    None,
-                    e.dropped.total(),
-                )
+                (Some(e.tokens.iter().map(|&t| t as u32).collect()), None, e.dropped.total())
             }
             GoldenKind::Groove => {
                 let e = encode_groove(clip, &map)?;
-                (
-                    None,
-                    Some(e.rows.iter().map(|r| r.to_vec()).collect()),
-                    e.dropped.total(),
-                )
+                (None, Some(e.rows.iter().map(|r| r.to_vec()).collect()), e.dropped.total())
             }
             GoldenKind::Tap => {
                 let e = encode_tap(clip)?;
-                (
-                    None,
-                    Some(e.rows.iter().map(|r| r.to_vec()).collect()),
-                    e.dropped.total(),
-                )
+                (None, Some(e.rows.iter().map(|r| r.to_vec()).collect()), e.dropped.total())
             }
         };
         Ok(GoldenCase {
@@ -99,15 +83,7 @@ impl GoldenCase {
             notes: clip
                 .notes
                 .iter()
-                .map(|n| {
-                    [
-                        n.pitch as u32,
-                        n.velocity as u32,
-                        n.start,
-                        n.end,
-                        n.channel as u32,
-                    ]
-                })
+                .map(|n| [n.pitch as u32, n.velocity as u32, n.start, n.end, n.channel as u32])
                 .collect(),
             tokens,
             floats,
@@ -117,21 +93,11 @@ impl GoldenCase {
 
     /// The clip the case was computed from (4/4, `is_drum` for drum kinds).
     pub fn clip(&self) -> Clip {
-        let mut clip = Clip::new(
-            self.bars,
-            TimeSignature::FOUR_FOUR,
-            self.kind != GoldenKind::Melody,
-        );
+        let mut clip = Clip::new(self.bars, TimeSignature::FOUR_FOUR, self.kind != GoldenKind::Melody);
         clip.notes = self
             .notes
             .iter()
-            .map(|n| Note {
-                pitch: n[0] as u8,
-                velocity: n[1] as u8,
-                start: n[2],
-                end: n[3],
-                channel: n[4] as u8,
-            })
+            .map(|n| Note { pitch: n[0] as u8, velocity: n[1] as u8, start: n[2], end: n[3], channel: n[4] as u8 })
             .collect();
         clip
     }
@@ -152,15 +118,11 @@ impl GoldenCase {
         }
         match (&self.floats, &other.floats) {
             (None, None) => None,
-            (Some(a), Some(b)) if a.len() == b.len() => {
-                a.iter().zip(b).enumerate().find_map(|(s, (x, y))| {
-                    let bad = x.len() != y.len()
-                        || x.iter()
-                            .zip(y)
-                            .any(|(p, q)| ((*p as f64) - (*q as f64)).abs() > tolerance);
-                    bad.then(|| format!("{}: floats differ at step {s}: {x:?} vs {y:?}", self.name))
-                })
-            }
+            (Some(a), Some(b)) if a.len() == b.len() => a.iter().zip(b).enumerate().find_map(|(s, (x, y))| {
+                let bad =
+                    x.len() != y.len() || x.iter().zip(y).any(|(p, q)| ((*p as f64) - (*q as f64)).abs() > tolerance);
+                bad.then(|| format!("{}: floats differ at step {s}: {x:?} vs {y:?}", self.name))
+            }),
             _ => Some(format!("{}: floats differ in shape", self.name)),
         }
     }
@@ -221,13 +183,7 @@ mod tests {
     #[test]
     fn json_round_trip_and_diff() {
         let mut clip = Clip::new(1, TimeSignature::FOUR_FOUR, true);
-        clip.notes.push(Note {
-            pitch: 36,
-            velocity: 99,
-            start: 7,
-            end: 100,
-            channel: 9,
-        });
+        clip.notes.push(Note { pitch: 36, velocity: 99, start: 7, end: 100, channel: 9 });
         let g = GoldenCase::compute("t", "synthetic", GoldenKind::Groove, &clip).unwrap();
         let back = GoldenCase::from_json(&g.to_json()).unwrap();
         assert_eq!(back, g);
@@ -238,13 +194,9 @@ mod tests {
         assert!(g.diff(&other, 1e-6).unwrap().contains("step 0"));
         other.dropped = 5;
         assert!(g.diff(&other, 1e-6).unwrap().contains("dropped"));
-        let m = GoldenCase::compute(
-            "m",
-            "synthetic",
-            GoldenKind::Melody,
-            &Clip::new(1, TimeSignature::FOUR_FOUR, false),
-        )
-        .unwrap();
+        let m =
+            GoldenCase::compute("m", "synthetic", GoldenKind::Melody, &Clip::new(1, TimeSignature::FOUR_FOUR, false))
+                .unwrap();
         assert_eq!(m.tokens, Some(vec![0; 16]));
         assert!(m.to_json().contains("\"notes\": [],"));
     }

@@ -9,8 +9,8 @@ use crate::error::{MusicError, Result};
 use crate::quantize::{quantize, Quantized, QuantizedNote};
 use crate::report::Dropped;
 use crate::spec::{
-    DRUM_CHANNEL, DRUM_CLASSES, GROOVE_FLOATS_PER_STEP, GROOVE_FLOATS_PER_VOICE, STEPS_PER_BAR,
-    TAP_FLOATS_PER_STEP, TICKS_PER_STEP,
+    DRUM_CHANNEL, DRUM_CLASSES, GROOVE_FLOATS_PER_STEP, GROOVE_FLOATS_PER_VOICE, STEPS_PER_BAR, TAP_FLOATS_PER_STEP,
+    TICKS_PER_STEP,
 };
 
 pub type GrooveRow = [f32; GROOVE_FLOATS_PER_STEP];
@@ -66,22 +66,12 @@ pub fn encode_groove_quantized(q: &Quantized, map: &DrumMap) -> GrooveFeatures {
         match map.class_of(n.pitch) {
             Some(class) => {
                 let at = class * GROOVE_FLOATS_PER_VOICE;
-                put(
-                    &mut rows[n.step as usize][at..at + GROOVE_FLOATS_PER_VOICE],
-                    n,
-                );
+                put(&mut rows[n.step as usize][at..at + GROOVE_FLOATS_PER_VOICE], n);
             }
             None => unmapped += 1,
         }
     }
-    GrooveFeatures {
-        rows,
-        dropped: Dropped {
-            unmapped,
-            past_end: q.dropped_past_end,
-            polyphony: 0,
-        },
-    }
+    GrooveFeatures { rows, dropped: Dropped { unmapped, past_end: q.dropped_past_end, polyphony: 0 } }
 }
 
 /// Every onset of any pitch as one voice.
@@ -95,13 +85,7 @@ pub fn encode_tap_quantized(q: &Quantized) -> TapFeatures {
     for n in &q.notes {
         put(&mut rows[n.step as usize], n);
     }
-    TapFeatures {
-        rows,
-        dropped: Dropped {
-            past_end: q.dropped_past_end,
-            ..Dropped::default()
-        },
-    }
+    TapFeatures { rows, dropped: Dropped { past_end: q.dropped_past_end, ..Dropped::default() } }
 }
 
 /// Decodes groove rows into a 4/4 drum clip of `ceil(rows / 16)` bars: `hit > 0.5` gives a note
@@ -109,11 +93,8 @@ pub fn encode_tap_quantized(q: &Quantized) -> TapFeatures {
 /// one step long (cut at the clip end), velocity `round(velocity * 127)` clamped to 1..=127,
 /// channel 9. Non-finite offsets count as 0, non-finite velocities as the minimum.
 pub fn decode_groove(rows: &[GrooveRow], map: &DrumMap) -> Result<Clip> {
-    let bars = u16::try_from(rows.len().div_ceil(STEPS_PER_BAR as usize)).map_err(|_| {
-        MusicError::ClipTooLong {
-            ticks: rows.len() as u64 * TICKS_PER_STEP as u64,
-        }
-    })?;
+    let bars = u16::try_from(rows.len().div_ceil(STEPS_PER_BAR as usize))
+        .map_err(|_| MusicError::ClipTooLong { ticks: rows.len() as u64 * TICKS_PER_STEP as u64 })?;
     let mut clip = Clip::new(bars, TimeSignature::FOUR_FOUR, true);
     let clip_end = clip.length_ticks() as i64;
     for (step, row) in rows.iter().enumerate() {
@@ -127,11 +108,7 @@ pub fn decode_groove(rows: &[GrooveRow], map: &DrumMap) -> Result<Clip> {
             // Saturating float->int cast, then clamp into the clip.
             let start = (onset as i64).clamp(0, clip_end - 1);
             let end = (start + TICKS_PER_STEP as i64).min(clip_end);
-            let vel = if v[1].is_finite() {
-                (v[1] as f64 * 127.0 + 0.5).floor()
-            } else {
-                1.0
-            };
+            let vel = if v[1].is_finite() { (v[1] as f64 * 127.0 + 0.5).floor() } else { 1.0 };
             clip.notes.push(Note {
                 pitch: map.output_pitch(class),
                 velocity: vel.clamp(1.0, 127.0) as u8,
@@ -170,13 +147,7 @@ mod tests {
     use super::*;
 
     fn hit(pitch: u8, velocity: u8, tick: u32) -> Note {
-        Note {
-            pitch,
-            velocity,
-            start: tick,
-            end: tick + 10,
-            channel: 9,
-        }
+        Note { pitch, velocity, start: tick, end: tick + 10, channel: 9 }
     }
 
     #[test]
@@ -193,37 +164,17 @@ mod tests {
         ];
         let g = encode_groove(&clip, &map).unwrap();
         assert_eq!(g.rows.len(), 16);
-        assert_eq!(
-            g.dropped,
-            Dropped {
-                unmapped: 1,
-                past_end: 1,
-                polyphony: 0
-            }
-        );
+        assert_eq!(g.dropped, Dropped { unmapped: 1, past_end: 1, polyphony: 0 });
         assert_eq!(&g.rows[0][0..3], &[1.0, 1.0, 0.0]);
         assert_eq!(&g.rows[0][6..9], &[1.0, 40.0 / 127.0, 59.0 / 120.0]);
         assert_eq!(&g.rows[4][3..6], &[1.0, 100.0 / 127.0, 20.0 / 120.0]);
         assert_eq!(g.flat().len(), 16 * 27);
         let d = decode_groove(&g.rows, &map).unwrap();
-        let got: Vec<(u8, u8, u32, u32)> = d
-            .notes
-            .iter()
-            .map(|n| (n.pitch, n.velocity, n.start, n.end))
-            .collect();
-        assert_eq!(
-            got,
-            vec![(36, 127, 0, 120), (42, 40, 59, 179), (38, 100, 500, 620)]
-        );
+        let got: Vec<(u8, u8, u32, u32)> = d.notes.iter().map(|n| (n.pitch, n.velocity, n.start, n.end)).collect();
+        assert_eq!(got, vec![(36, 127, 0, 120), (42, 40, 59, 179), (38, 100, 500, 620)]);
 
         let t = encode_tap(&clip).unwrap();
-        assert_eq!(
-            t.dropped,
-            Dropped {
-                past_end: 1,
-                ..Dropped::default()
-            }
-        );
+        assert_eq!(t.dropped, Dropped { past_end: 1, ..Dropped::default() });
         assert_eq!(t.rows[0], [1.0, 1.0, 0.0]);
         assert_eq!(t.rows[4], [1.0, 100.0 / 127.0, 20.0 / 120.0]);
         assert_eq!(t.flat().len(), 48);
@@ -238,19 +189,9 @@ mod tests {
         rows[7][6..9].copy_from_slice(&[f32::NAN, 1.0, 0.0]); // NaN hit: nothing
         rows[8][9..12].copy_from_slice(&[1.0, -1.0, f32::INFINITY]);
         let d = decode_groove(&rows, &map).unwrap();
-        let got: Vec<(u8, u8, u32, u32)> = d
-            .notes
-            .iter()
-            .map(|n| (n.pitch, n.velocity, n.start, n.end))
-            .collect();
-        assert_eq!(
-            got,
-            vec![(36, 127, 0, 120), (46, 1, 960, 1080), (38, 1, 1859, 1920)]
-        );
-        assert!(matches!(
-            decode_groove_flat(&[0.0; 28], &map),
-            Err(MusicError::InvalidFeatureLength { len: 28, .. })
-        ));
+        let got: Vec<(u8, u8, u32, u32)> = d.notes.iter().map(|n| (n.pitch, n.velocity, n.start, n.end)).collect();
+        assert_eq!(got, vec![(36, 127, 0, 120), (46, 1, 960, 1080), (38, 1, 1859, 1920)]);
+        assert!(matches!(decode_groove_flat(&[0.0; 28], &map), Err(MusicError::InvalidFeatureLength { len: 28, .. })));
         assert_eq!(decode_groove_flat(&[0.0; 54], &map).unwrap().bars, 1);
     }
 }

@@ -98,9 +98,7 @@ impl KeyEstimate {
 
     /// "C", "F#", … plus "major" / "minor", e.g. "A minor".
     pub fn name(&self) -> String {
-        const NAMES: [&str; 12] = [
-            "C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B",
-        ];
+        const NAMES: [&str; 12] = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
         let mode = match self.mode {
             Mode::Major => "major",
             Mode::Minor => "minor",
@@ -134,54 +132,34 @@ impl Profile {
     pub fn weights(self) -> (&'static [f64; 12], &'static [f64; 12]) {
         match self {
             Profile::KrumhanslKessler => (
-                &[
-                    6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88,
-                ],
-                &[
-                    6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17,
-                ],
+                &[6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88],
+                &[6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17],
             ),
             Profile::Temperley1999 => (
                 &[5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0],
                 &[5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0],
             ),
             Profile::TemperleyKostkaPayne => (
-                &[
-                    0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057,
-                    0.400,
-                ],
-                &[
-                    0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067, 0.133,
-                    0.330,
-                ],
+                &[0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057, 0.400],
+                &[0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067, 0.133, 0.330],
             ),
             Profile::AardenEssen => (
                 &[
-                    17.7661, 0.145624, 14.9265, 0.160186, 19.8049, 11.3587, 0.291248, 22.062,
-                    0.145624, 8.15494, 0.232998, 4.95122,
+                    17.7661, 0.145624, 14.9265, 0.160186, 19.8049, 11.3587, 0.291248, 22.062, 0.145624, 8.15494,
+                    0.232998, 4.95122,
                 ],
                 &[
-                    18.2648, 0.737619, 14.0499, 16.8599, 0.702494, 14.4362, 0.702494, 18.6161,
-                    4.56621, 1.93186, 7.37619, 1.75623,
+                    18.2648, 0.737619, 14.0499, 16.8599, 0.702494, 14.4362, 0.702494, 18.6161, 4.56621, 1.93186,
+                    7.37619, 1.75623,
                 ],
             ),
             Profile::BellmanBudge => (
-                &[
-                    16.80, 0.86, 12.95, 1.41, 13.49, 11.93, 1.25, 20.28, 1.80, 8.04, 0.62, 10.57,
-                ],
-                &[
-                    18.16, 0.69, 12.99, 13.34, 1.07, 11.15, 1.38, 21.07, 7.49, 1.53, 0.92, 10.21,
-                ],
+                &[16.80, 0.86, 12.95, 1.41, 13.49, 11.93, 1.25, 20.28, 1.80, 8.04, 0.62, 10.57],
+                &[18.16, 0.69, 12.99, 13.34, 1.07, 11.15, 1.38, 21.07, 7.49, 1.53, 0.92, 10.21],
             ),
             Profile::AlbrechtShanahan => (
-                &[
-                    0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008,
-                    0.081,
-                ],
-                &[
-                    0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061,
-                    0.052,
-                ],
+                &[0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081],
+                &[0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052],
             ),
         }
     }
@@ -265,9 +243,7 @@ impl KeyFinder {
             if self.phrase_end > 0.0 {
                 // The next onset after this one; a beat of silence before it ends a phrase.
                 let next = starts.partition_point(|&s| s <= n.start);
-                let ends_phrase = starts
-                    .get(next)
-                    .is_none_or(|&s| s.saturating_sub(n.end) >= PPQ);
+                let ends_phrase = starts.get(next).is_none_or(|&s| s.saturating_sub(n.end) >= PPQ);
                 if ends_phrase {
                     w *= 1.0 + self.phrase_end;
                 }
@@ -277,10 +253,7 @@ impl KeyFinder {
         if self.final_note > 0.0 {
             let total: f64 = hist.iter().sum();
             // Latest onset; of several there, the lowest pitch.
-            let last = notes
-                .iter()
-                .max_by_key(|n| (n.start, std::cmp::Reverse(n.pitch)))
-                .expect("notes is not empty");
+            let last = notes.iter().max_by_key(|n| (n.start, std::cmp::Reverse(n.pitch))).expect("notes is not empty");
             hist[(last.pitch % 12) as usize] += self.final_note * total;
         }
         Some(hist)
@@ -298,10 +271,7 @@ impl KeyFinder {
     pub fn detect(&self, notes: &[Note]) -> Option<KeyEstimate> {
         let hist = self.histogram(notes)?;
         let mean = hist.iter().sum::<f64>() / 12.0;
-        if hist
-            .iter()
-            .all(|&h| (h - mean).abs() <= 1e-12 * mean.abs().max(1.0))
-        {
+        if hist.iter().all(|&h| (h - mean).abs() <= 1e-12 * mean.abs().max(1.0)) {
             return None;
         }
         let corr = self.correlations(&hist);
@@ -322,12 +292,7 @@ impl KeyFinder {
             }
         }
         let (confidence, tonic, mode) = best?;
-        Some(KeyEstimate {
-            tonic,
-            mode,
-            confidence,
-            margin: confidence - second,
-        })
+        Some(KeyEstimate { tonic, mode, confidence, margin: confidence - second })
     }
 }
 
@@ -349,9 +314,7 @@ fn pearson_all(hist: &[f64; 12], profile: &[f64; 12]) -> [f64; 12] {
         return out;
     }
     for (tonic, o) in out.iter_mut().enumerate() {
-        let sxy: f64 = (0..12)
-            .map(|pc| (hist[pc] - mx) * (profile[(pc + 12 - tonic) % 12] - my))
-            .sum();
+        let sxy: f64 = (0..12).map(|pc| (hist[pc] - mx) * (profile[(pc + 12 - tonic) % 12] - my)).sum();
         *o = sxy / (sxx * syy).sqrt();
     }
     out
@@ -375,13 +338,7 @@ mod tests {
             .map(|&(pitch, len)| {
                 let start = t;
                 t += len * PPQ / 4;
-                Note {
-                    pitch,
-                    velocity: 90,
-                    start,
-                    end: t,
-                    channel: 0,
-                }
+                Note { pitch, velocity: 90, start, end: t, channel: 0 }
             })
             .collect()
     }
@@ -392,16 +349,7 @@ mod tests {
     }
 
     fn c_major_scale() -> Vec<Note> {
-        melody(&[
-            (60, 4),
-            (62, 4),
-            (64, 4),
-            (65, 4),
-            (67, 4),
-            (69, 4),
-            (71, 4),
-            (72, 8),
-        ])
+        melody(&[(60, 4), (62, 4), (64, 4), (65, 4), (67, 4), (69, 4), (71, 4), (72, 8)])
     }
 
     /// A harmonic minor: the raised seventh G# leading to A.
@@ -451,30 +399,20 @@ mod tests {
     fn transposition_equivariant_over_all_keys() {
         for base in [c_major_scale(), a_harmonic_minor_phrase()] {
             for finder in Profile::ALL.iter().flat_map(|&profile| {
-                [
-                    Weighting::Count,
-                    Weighting::Duration,
-                    Weighting::DurationCappedBeat,
-                ]
-                .into_iter()
-                .flat_map(move |weighting| {
-                    [(0.0, 0.0), (0.2, 0.0), (0.1, 1.0)].map(|(final_note, phrase_end)| KeyFinder {
-                        profile,
-                        weighting,
-                        final_note,
-                        phrase_end,
-                    })
-                })
+                [Weighting::Count, Weighting::Duration, Weighting::DurationCappedBeat].into_iter().flat_map(
+                    move |weighting| {
+                        [(0.0, 0.0), (0.2, 0.0), (0.1, 1.0)].map(|(final_note, phrase_end)| KeyFinder {
+                            profile,
+                            weighting,
+                            final_note,
+                            phrase_end,
+                        })
+                    },
+                )
             }) {
                 let k0 = finder.detect(&base).unwrap();
                 for s in 1..12u8 {
-                    let moved: Vec<Note> = base
-                        .iter()
-                        .map(|n| Note {
-                            pitch: n.pitch + s,
-                            ..*n
-                        })
-                        .collect();
+                    let moved: Vec<Note> = base.iter().map(|n| Note { pitch: n.pitch + s, ..*n }).collect();
                     let k = finder.detect(&moved).unwrap();
                     assert_eq!(k.tonic, (k0.tonic + s) % 12, "{finder:?} +{s}");
                     assert_eq!(k.mode, k0.mode, "{finder:?} +{s}");
@@ -489,10 +427,7 @@ mod tests {
         assert_eq!(detect_key(&[]), None);
         // Without the final-note weight a chromatic scale is flat: no key.
         let chromatic = melody(&(60..72).map(|p| (p, 2)).collect::<Vec<_>>());
-        let plain = KeyFinder {
-            final_note: 0.0,
-            ..KeyFinder::DEFAULT
-        };
+        let plain = KeyFinder { final_note: 0.0, ..KeyFinder::DEFAULT };
         assert_eq!(plain.detect(&chromatic), None);
         assert_eq!(KeyFinder::KRUMHANSL_SCHMUCKLER.detect(&chromatic), None);
     }
@@ -502,18 +437,10 @@ mod tests {
         // Which key is a guess (KK says G major; Temperley–Kostka–Payne rates the minor key's
         // dominant above its tonic, so G alone is C minor), but the note is in its scale.
         for p in Profile::ALL {
-            let finder = KeyFinder {
-                profile: p,
-                ..KeyFinder::DEFAULT
-            };
-            assert!(
-                finder.detect(&melody(&[(67, 4)])).unwrap().contains(67),
-                "{p:?}"
-            );
+            let finder = KeyFinder { profile: p, ..KeyFinder::DEFAULT };
+            assert!(finder.detect(&melody(&[(67, 4)])).unwrap().contains(67), "{p:?}");
         }
-        let k = KeyFinder::KRUMHANSL_SCHMUCKLER
-            .detect(&melody(&[(67, 4)]))
-            .unwrap();
+        let k = KeyFinder::KRUMHANSL_SCHMUCKLER.detect(&melody(&[(67, 4)])).unwrap();
         assert_eq!((k.tonic, k.mode), (7, Mode::Major));
     }
 
@@ -521,12 +448,8 @@ mod tests {
     fn duration_weighting_counts_long_notes_more() {
         // Equal counts of E and C#, but E held long: duration weighting hears E.
         let notes = melody(&[(61, 1), (64, 16), (61, 1), (64, 16), (68, 1), (71, 1)]);
-        let by_count = KeyFinder {
-            weighting: Weighting::Count,
-            ..KeyFinder::KRUMHANSL_SCHMUCKLER
-        }
-        .histogram(&notes)
-        .unwrap();
+        let by_count =
+            KeyFinder { weighting: Weighting::Count, ..KeyFinder::KRUMHANSL_SCHMUCKLER }.histogram(&notes).unwrap();
         let by_len = KeyFinder::KRUMHANSL_SCHMUCKLER.histogram(&notes).unwrap();
         assert_eq!(by_count[1], by_count[4]);
         assert_eq!(by_len[4], 16.0 * by_len[1]);

@@ -36,37 +36,18 @@ mod tests {
     use crate::melody::encode_melody;
 
     fn n(pitch: u8, start: Tick, end: Tick) -> Note {
-        Note {
-            pitch,
-            velocity: 90,
-            start,
-            end,
-            channel: 0,
-        }
+        Note { pitch, velocity: 90, start, end, channel: 0 }
     }
 
     #[test]
     fn trims_only_short_overlaps() {
         let mut c = Clip::new(1, TimeSignature::FOUR_FOUR, false);
         // Descending legato (overlap 100), then a held note over a moving voice (overlap 720).
-        c.notes = vec![
-            n(72, 0, 580),
-            n(70, 480, 960),
-            n(76, 960, 1920),
-            n(64, 1200, 1440),
-        ];
+        c.notes = vec![n(72, 0, 580), n(70, 480, 960), n(76, 960, 1920), n(64, 1200, 1440)];
         assert_eq!(encode_melody(&c).unwrap().dropped.polyphony, 2);
         let (t, trimmed) = trim_legato(&c, 240);
         assert_eq!(trimmed, 1);
-        assert_eq!(
-            t.notes,
-            vec![
-                n(72, 0, 480),
-                n(70, 480, 960),
-                n(76, 960, 1920),
-                n(64, 1200, 1440)
-            ]
-        );
+        assert_eq!(t.notes, vec![n(72, 0, 480), n(70, 480, 960), n(76, 960, 1920), n(64, 1200, 1440)]);
         assert_eq!(encode_melody(&t).unwrap().dropped.polyphony, 1);
         // Chords (same onset) are untouched.
         c.notes = vec![n(60, 0, 480), n(64, 0, 480)];

@@ -30,27 +30,19 @@ pub mod transpose;
 
 pub use clip::{Clip, Note, NoteBuffer, Tick, TimeSignature, PPQ};
 pub use drum_map::{DrumClass, DrumMap};
-pub use drums::{
-    decode_drums, drum_tokens_from_ids, encode_drums, encode_drums_quantized, DrumTokens,
-};
+pub use drums::{decode_drums, drum_tokens_from_ids, encode_drums, encode_drums_quantized, DrumTokens};
 pub use error::MusicError;
 pub use groove::{
-    decode_groove, decode_groove_flat, encode_groove, encode_groove_quantized, encode_tap,
-    encode_tap_quantized, GrooveFeatures, GrooveRow, TapFeatures, TapRow,
+    decode_groove, decode_groove_flat, encode_groove, encode_groove_quantized, encode_tap, encode_tap_quantized,
+    GrooveFeatures, GrooveRow, TapFeatures, TapRow,
 };
 pub use key::{detect_key, KeyEstimate, KeyFinder};
 pub use legato::trim_legato;
-pub use melody::{
-    decode_melody, encode_melody, encode_melody_quantized, melody_tokens_from_ids, MelodyTokens,
-};
+pub use melody::{decode_melody, encode_melody, encode_melody_quantized, melody_tokens_from_ids, MelodyTokens};
 pub use midi_export::{export_midi, ExportOptions};
 pub use midi_import::{import_midi, import_midi_file, ImportOptions, MidiImport, TrackSelect};
-pub use preprocess::{
-    preprocess_drums, preprocess_melody, PrepReport, PreparedDrums, PreparedMelody, Window,
-};
+pub use preprocess::{preprocess_drums, preprocess_melody, PrepReport, PreparedDrums, PreparedMelody, Window};
 pub use quantize::{quantize, quantize_clip, step_of_tick, Quantized, QuantizedNote};
 pub use report::Dropped;
 pub use spec::Spec;
-pub use transpose::{
-    estimate_key, transpose, transpose_into_range, transpose_to_key, Key, RangeFit,
-};
+pub use transpose::{estimate_key, transpose, transpose_into_range, transpose_to_key, Key, RangeFit};

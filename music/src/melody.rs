@@ -9,8 +9,8 @@ use crate::error::{MusicError, Result};
 use crate::quantize::{quantize, Quantized, QuantizedNote};
 use crate::report::Dropped;
 use crate::spec::{
-    MELODY_DECODE_VELOCITY, MELODY_FIRST_NOTE_ON, MELODY_MAX_PITCH, MELODY_MIN_PITCH,
-    MELODY_NOTE_OFF, MELODY_NO_EVENT, MELODY_NUM_CLASSES, STEPS_PER_BAR, TICKS_PER_STEP,
+    MELODY_DECODE_VELOCITY, MELODY_FIRST_NOTE_ON, MELODY_MAX_PITCH, MELODY_MIN_PITCH, MELODY_NOTE_OFF, MELODY_NO_EVENT,
+    MELODY_NUM_CLASSES, STEPS_PER_BAR, TICKS_PER_STEP,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,9 +22,7 @@ pub struct MelodyTokens {
 
 /// The note-on token of `pitch`, `None` outside 21..=108.
 pub fn note_on_token(pitch: u8) -> Option<u8> {
-    (MELODY_MIN_PITCH..=MELODY_MAX_PITCH)
-        .contains(&pitch)
-        .then(|| MELODY_FIRST_NOTE_ON + pitch - MELODY_MIN_PITCH)
+    (MELODY_MIN_PITCH..=MELODY_MAX_PITCH).contains(&pitch).then(|| MELODY_FIRST_NOTE_ON + pitch - MELODY_MIN_PITCH)
 }
 
 /// Encodes a 4/4 clip (any channel). Errors: non-4/4; a pitch outside 21..=108 among the notes
@@ -36,20 +34,12 @@ pub fn encode_melody(clip: &Clip) -> Result<MelodyTokens> {
 /// [`encode_melody`] of an already quantized clip (e.g. a [`Quantized::window`]).
 pub fn encode_melody_quantized(q: &Quantized) -> Result<MelodyTokens> {
     if let Some(n) = q.notes.iter().find(|n| note_on_token(n.pitch).is_none()) {
-        return Err(MusicError::PitchOutOfRange {
-            pitch: n.pitch,
-            min: MELODY_MIN_PITCH,
-            max: MELODY_MAX_PITCH,
-        });
+        return Err(MusicError::PitchOutOfRange { pitch: n.pitch, min: MELODY_MIN_PITCH, max: MELODY_MAX_PITCH });
     }
     let (kept, polyphony) = skyline(&q.notes);
     Ok(MelodyTokens {
         tokens: skyline_tokens(&kept, q.steps),
-        dropped: Dropped {
-            polyphony,
-            past_end: q.dropped_past_end,
-            unmapped: 0,
-        },
+        dropped: Dropped { polyphony, past_end: q.dropped_past_end, unmapped: 0 },
     })
 }
 
@@ -68,12 +58,7 @@ pub struct SkylineNote {
 pub fn skyline(notes: &[QuantizedNote]) -> (Vec<SkylineNote>, usize) {
     let mut notes = notes.to_vec();
     // Per step: highest pitch first, then the longest.
-    notes.sort_by(|a, b| {
-        a.step
-            .cmp(&b.step)
-            .then(b.pitch.cmp(&a.pitch))
-            .then(b.end_step.cmp(&a.end_step))
-    });
+    notes.sort_by(|a, b| a.step.cmp(&b.step).then(b.pitch.cmp(&a.pitch)).then(b.end_step.cmp(&a.end_step)));
     let mut kept: Vec<SkylineNote> = Vec::new();
     let mut polyphony = 0;
     let mut i = 0;
@@ -92,11 +77,7 @@ pub fn skyline(notes: &[QuantizedNote]) -> (Vec<SkylineNote>, usize) {
                 if let Some(last) = last {
                     last.end_step = last.end_step.min(step);
                 }
-                kept.push(SkylineNote {
-                    pitch: cand.pitch,
-                    step,
-                    end_step: cand.end_step,
-                });
+                kept.push(SkylineNote { pitch: cand.pitch, step, end_step: cand.end_step });
             }
         }
     }
@@ -129,11 +110,7 @@ pub fn melody_tokens_from_ids(ids: &[i64]) -> Result<Vec<u8>> {
         .enumerate()
         .map(|(step, &id)| match u8::try_from(id) {
             Ok(t) if (t as usize) < MELODY_NUM_CLASSES => Ok(t),
-            _ => Err(MusicError::InvalidToken {
-                kind: "melody",
-                token: id.clamp(0, u32::MAX as i64) as u32,
-                step,
-            }),
+            _ => Err(MusicError::InvalidToken { kind: "melody", token: id.clamp(0, u32::MAX as i64) as u32, step }),
         })
         .collect()
 }
@@ -143,9 +120,8 @@ pub fn melody_tokens_from_ids(ids: &[i64]) -> Result<Vec<u8>> {
 /// sounding note is ignored. Tokens >= 90 are an error.
 pub fn decode_melody(tokens: &[u8]) -> Result<Clip> {
     let bars = tokens.len().div_ceil(STEPS_PER_BAR as usize);
-    let bars = u16::try_from(bars).map_err(|_| MusicError::ClipTooLong {
-        ticks: tokens.len() as u64 * TICKS_PER_STEP as u64,
-    })?;
+    let bars = u16::try_from(bars)
+        .map_err(|_| MusicError::ClipTooLong { ticks: tokens.len() as u64 * TICKS_PER_STEP as u64 })?;
     let mut clip = Clip::new(bars, TimeSignature::FOUR_FOUR, false);
     let mut open: Option<(u8, u32)> = None;
     let close = |open: &mut Option<(u8, u32)>, step: usize, clip: &mut Clip| {
@@ -161,11 +137,7 @@ pub fn decode_melody(tokens: &[u8]) -> Result<Clip> {
     };
     for (step, &t) in tokens.iter().enumerate() {
         if t as usize >= MELODY_NUM_CLASSES {
-            return Err(MusicError::InvalidToken {
-                kind: "melody",
-                token: t as u32,
-                step,
-            });
+            return Err(MusicError::InvalidToken { kind: "melody", token: t as u32, step });
         }
         if t == MELODY_NOTE_OFF {
             close(&mut open, step, &mut clip);
@@ -184,22 +156,11 @@ mod tests {
     use super::*;
 
     fn n(pitch: u8, start_step: u32, end_step: u32) -> Note {
-        Note {
-            pitch,
-            velocity: 100,
-            start: start_step * 120,
-            end: end_step * 120,
-            channel: 0,
-        }
+        Note { pitch, velocity: 100, start: start_step * 120, end: end_step * 120, channel: 0 }
     }
 
     fn clip(notes: Vec<Note>) -> Clip {
-        Clip {
-            notes,
-            bars: 1,
-            time_signature: TimeSignature::FOUR_FOUR,
-            is_drum: false,
-        }
+        Clip { notes, bars: 1, time_signature: TimeSignature::FOUR_FOUR, is_drum: false }
     }
 
     #[test]
@@ -220,14 +181,7 @@ mod tests {
     fn skyline_rules() {
         // Chord at 0 (keep 67, drop 60 and 64); 62 at step 2 is under the sounding 67 -> dropped;
         // 72 at step 4 is higher -> kept and truncates 67; 50 at step 8 after 72 ended -> kept.
-        let c = clip(vec![
-            n(60, 0, 8),
-            n(64, 0, 8),
-            n(67, 0, 8),
-            n(62, 2, 3),
-            n(72, 4, 6),
-            n(50, 8, 9),
-        ]);
+        let c = clip(vec![n(60, 0, 8), n(64, 0, 8), n(67, 0, 8), n(62, 2, 3), n(72, 4, 6), n(50, 8, 9)]);
         let e = encode_melody(&c).unwrap();
         assert_eq!(e.dropped.polyphony, 3);
         let d = decode_melody(&e.tokens).unwrap();
@@ -235,50 +189,27 @@ mod tests {
         // Same pitch re-struck while sounding: kept (not higher), truncating the first.
         let e = encode_melody(&clip(vec![n(60, 0, 4), n(60, 2, 4)])).unwrap();
         assert_eq!(e.dropped.polyphony, 0);
-        assert_eq!(
-            decode_melody(&e.tokens).unwrap().notes,
-            vec![n(60, 0, 2), n(60, 2, 4)]
-        );
+        assert_eq!(decode_melody(&e.tokens).unwrap().notes, vec![n(60, 0, 2), n(60, 2, 4)]);
     }
 
     #[test]
     fn range_and_tokens_errors() {
         assert_eq!(
             encode_melody(&clip(vec![n(20, 0, 1)])),
-            Err(MusicError::PitchOutOfRange {
-                pitch: 20,
-                min: 21,
-                max: 108
-            })
+            Err(MusicError::PitchOutOfRange { pitch: 20, min: 21, max: 108 })
         );
         assert!(encode_melody(&clip(vec![n(109, 0, 1)])).is_err());
         // Out-of-range notes past the clip end are dropped, not errors.
         let e = encode_melody(&clip(vec![n(120, 16, 17)])).unwrap();
         assert_eq!(e.dropped.past_end, 1);
-        assert_eq!(
-            decode_melody(&[0, 90]),
-            Err(MusicError::InvalidToken {
-                kind: "melody",
-                token: 90,
-                step: 1
-            })
-        );
+        assert_eq!(decode_melody(&[0, 90]), Err(MusicError::InvalidToken { kind: "melody", token: 90, step: 1 }));
         let d = decode_melody(&[1, 0, 2, 1, 1, 89]).unwrap();
         assert_eq!(d.bars, 1);
         assert_eq!(d.notes, vec![n(21, 2, 3), n(108, 5, 6)]);
-        assert_eq!(
-            decode_melody(&[]).unwrap(),
-            Clip::new(0, TimeSignature::FOUR_FOUR, false)
-        );
+        assert_eq!(decode_melody(&[]).unwrap(), Clip::new(0, TimeSignature::FOUR_FOUR, false));
         assert_eq!(melody_tokens_from_ids(&[0, 1, 89]).unwrap(), vec![0, 1, 89]);
-        assert!(matches!(
-            melody_tokens_from_ids(&[0, -1]),
-            Err(MusicError::InvalidToken { step: 1, .. })
-        ));
-        assert!(matches!(
-            melody_tokens_from_ids(&[90]),
-            Err(MusicError::InvalidToken { token: 90, .. })
-        ));
+        assert!(matches!(melody_tokens_from_ids(&[0, -1]), Err(MusicError::InvalidToken { step: 1, .. })));
+        assert!(matches!(melody_tokens_from_ids(&[90]), Err(MusicError::InvalidToken { token: 90, .. })));
         assert!(melody_tokens_from_ids(&[i64::MAX]).is_err());
     }
 }

@@ -39,44 +39,24 @@ impl Default for ExportOptions {
 impl ExportOptions {
     pub fn with_bpm(bpm: f64, track_name: &str) -> Self {
         let us = (60_000_000.0 / bpm).round();
-        let us = if us.is_finite() {
-            us.clamp(0.0, u32::MAX as f64) as u32
-        } else {
-            0
-        };
-        ExportOptions {
-            tempo_us_per_quarter: us,
-            track_name: track_name.into(),
-            tempo_changes: Vec::new(),
-        }
+        let us = if us.is_finite() { us.clamp(0.0, u32::MAX as f64) as u32 } else { 0 };
+        ExportOptions { tempo_us_per_quarter: us, track_name: track_name.into(), tempo_changes: Vec::new() }
     }
 
     /// A song's tempo map from `from` ticks on, as seen by a clip that starts there: the tempo in
     /// effect at `from` at tick 0, the later changes moved by `-from`. `initial` is the tempo
     /// before the first change.
-    pub fn with_tempo_map(
-        initial: u32,
-        changes: &[TempoChange],
-        from: Tick,
-        track_name: &str,
-    ) -> Self {
+    pub fn with_tempo_map(initial: u32, changes: &[TempoChange], from: Tick, track_name: &str) -> Self {
         let mut sorted = changes.to_vec();
         sorted.sort_by_key(|c| c.tick);
-        let at_start = sorted
-            .iter()
-            .rev()
-            .find(|c| c.tick <= from)
-            .map_or(initial, |c| c.us_per_quarter);
+        let at_start = sorted.iter().rev().find(|c| c.tick <= from).map_or(initial, |c| c.us_per_quarter);
         ExportOptions {
             tempo_us_per_quarter: at_start,
             track_name: track_name.into(),
             tempo_changes: sorted
                 .iter()
                 .filter(|c| c.tick > from)
-                .map(|c| TempoChange {
-                    tick: c.tick - from,
-                    us_per_quarter: c.us_per_quarter,
-                })
+                .map(|c| TempoChange { tick: c.tick - from, us_per_quarter: c.us_per_quarter })
                 .collect(),
         }
     }
@@ -88,8 +68,7 @@ fn with_deltas<'a>(events: Vec<(Tick, TrackEventKind<'a>)>) -> Result<Vec<TrackE
     events
         .into_iter()
         .map(|(t, kind)| {
-            let delta =
-                u28::try_from(t - now).ok_or(MusicError::ClipTooLong { ticks: t as u64 })?;
+            let delta = u28::try_from(t - now).ok_or(MusicError::ClipTooLong { ticks: t as u64 })?;
             now = t;
             Ok(TrackEvent { delta, kind })
         })
@@ -124,24 +103,13 @@ pub fn export_midi(clip: &Clip, options: &ExportOptions) -> Result<Vec<u8>> {
 
     let mut conductor = vec![
         (0, TrackEventKind::Meta(MetaMessage::Tempo(u24::new(tempo)))),
-        (
-            0,
-            TrackEventKind::Meta(MetaMessage::TimeSignature(
-                ts.numerator,
-                ts.denominator.ilog2() as u8,
-                24,
-                8,
-            )),
-        ),
+        (0, TrackEventKind::Meta(MetaMessage::TimeSignature(ts.numerator, ts.denominator.ilog2() as u8, 24, 8))),
     ];
     let mut changes = options.tempo_changes.clone();
     changes.sort_by_key(|c| c.tick);
     for c in changes.iter().filter(|c| c.tick > 0 && c.tick < length) {
         check(c.us_per_quarter)?;
-        conductor.push((
-            c.tick,
-            TrackEventKind::Meta(MetaMessage::Tempo(u24::new(c.us_per_quarter))),
-        ));
+        conductor.push((c.tick, TrackEventKind::Meta(MetaMessage::Tempo(u24::new(c.us_per_quarter)))));
     }
     conductor.push((length, TrackEventKind::Meta(MetaMessage::EndOfTrack)));
     let conductor = with_deltas(conductor)?;
@@ -156,23 +124,14 @@ pub fn export_midi(clip: &Clip, options: &ExportOptions) -> Result<Vec<u8>> {
     }
     order.sort_unstable();
     let mut events = Vec::with_capacity(order.len() + 2);
-    events.push((
-        0,
-        TrackEventKind::Meta(MetaMessage::TrackName(options.track_name.as_bytes())),
-    ));
+    events.push((0, TrackEventKind::Meta(MetaMessage::TrackName(options.track_name.as_bytes()))));
     for &(t, on, i) in &order {
         let n = &notes[i];
         let (channel, key) = (u4::new(n.channel), u7::new(n.pitch));
         let message = if on == 1 {
-            MidiMessage::NoteOn {
-                key,
-                vel: u7::new(n.velocity),
-            }
+            MidiMessage::NoteOn { key, vel: u7::new(n.velocity) }
         } else {
-            MidiMessage::NoteOff {
-                key,
-                vel: u7::new(64),
-            }
+            MidiMessage::NoteOff { key, vel: u7::new(64) }
         };
         events.push((t, TrackEventKind::Midi { channel, message }));
     }
@@ -185,9 +144,6 @@ pub fn export_midi(clip: &Clip, options: &ExportOptions) -> Result<Vec<u8>> {
         tracks: vec![conductor, notes_track],
     };
     let mut out = Vec::new();
-    smf.write_std(&mut out).map_err(|e| MusicError::Io {
-        path: "<memory>".into(),
-        message: e.to_string(),
-    })?;
+    smf.write_std(&mut out).map_err(|e| MusicError::Io { path: "<memory>".into(), message: e.to_string() })?;
     Ok(out)
 }

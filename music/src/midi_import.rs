@@ -100,10 +100,7 @@ impl Default for ImportOptions {
 
 impl ImportOptions {
     pub fn track_named(name: &str) -> Self {
-        ImportOptions {
-            track: TrackSelect::Name(name.to_string()),
-            ..Self::default()
-        }
+        ImportOptions { track: TrackSelect::Name(name.to_string()), ..Self::default() }
     }
 }
 
@@ -166,10 +163,8 @@ fn in_effect<T: Copy>(metas: &[(u64, T)]) -> Option<T> {
 
 pub fn import_midi_file(path: impl AsRef<Path>, options: &ImportOptions) -> Result<MidiImport> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| MusicError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let bytes =
+        std::fs::read(path).map_err(|e| MusicError::Io { path: path.display().to_string(), message: e.to_string() })?;
     import_midi(&bytes, options)
 }
 
@@ -260,12 +255,7 @@ fn event_name(status: u8) -> &'static str {
 
 /// Parses the events of the track whose data starts at `start` and whose length field says
 /// `declared` bytes (see the module docs for how a wrong length is handled).
-fn parse_track<'a>(
-    b: &'a [u8],
-    start: usize,
-    declared: usize,
-    number: usize,
-) -> Result<TrackParse<'a>> {
+fn parse_track<'a>(b: &'a [u8], start: usize, declared: usize, number: usize) -> Result<TrackParse<'a>> {
     let declared_end = start.saturating_add(declared);
     let mut pos = start;
     let mut now: u64 = 0;
@@ -280,16 +270,8 @@ fn parse_track<'a>(
     loop {
         // The length field says the track ends here, and a track (or the file's end) follows:
         // a track without an end-of-track event.
-        if pos >= b.len()
-            || b[pos..].starts_with(b"MTrk")
-            || (pos == declared_end && is_chunk_id(&b[pos..]))
-        {
-            return Ok(TrackParse {
-                events,
-                stop: pos,
-                had_end: false,
-                end_tick: now,
-            });
+        if pos >= b.len() || b[pos..].starts_with(b"MTrk") || (pos == declared_end && is_chunk_id(&b[pos..])) {
+            return Ok(TrackParse { events, stop: pos, had_end: false, end_tick: now });
         }
         let event_at = pos;
         let delta = match vlq(b, &mut pos) {
@@ -362,12 +344,7 @@ fn parse_track<'a>(
                 };
                 pos += len;
                 if kind == 0x2F {
-                    return Ok(TrackParse {
-                        events,
-                        stop: pos,
-                        had_end: true,
-                        end_tick: now,
-                    });
+                    return Ok(TrackParse { events, stop: pos, had_end: true, end_tick: now });
                 }
                 events.push((now, Event::Meta { kind, data }, event_at));
             }
@@ -411,9 +388,7 @@ fn parse_file(bytes: &[u8]) -> Result<Parsed<'_>> {
     let at = match bytes.windows(4).take(4096).position(|w| w == b"MThd") {
         Some(0) => 0,
         Some(k) => {
-            repairs.push(format!(
-                "the MIDI header starts at byte {k}; the {k} bytes before it were skipped"
-            ));
+            repairs.push(format!("the MIDI header starts at byte {k}; the {k} bytes before it were skipped"));
             k
         }
         None => {
@@ -424,10 +399,7 @@ fn parse_file(bytes: &[u8]) -> Result<Parsed<'_>> {
         }
     };
     if bytes.len() < at + 8 {
-        return Err(malformed(format!(
-            "the file ends inside its header (byte {}): it is incomplete",
-            bytes.len()
-        )));
+        return Err(malformed(format!("the file ends inside its header (byte {}): it is incomplete", bytes.len())));
     }
     let header_len = be32(bytes, at + 4) as usize;
     if header_len < 6 {
@@ -437,10 +409,7 @@ fn parse_file(bytes: &[u8]) -> Result<Parsed<'_>> {
         )));
     }
     if bytes.len() < at + 14 {
-        return Err(malformed(format!(
-            "the file ends inside its header (byte {}): it is incomplete",
-            bytes.len()
-        )));
+        return Err(malformed(format!("the file ends inside its header (byte {}): it is incomplete", bytes.len())));
     }
     let format = be16(bytes, at + 8);
     let declared = be16(bytes, at + 10) as usize;
@@ -450,17 +419,12 @@ fn parse_file(bytes: &[u8]) -> Result<Parsed<'_>> {
     }
     let mut pos = (at + 8).saturating_add(header_len);
     if header_len > 6 {
-        repairs.push(format!(
-            "the header is {header_len} bytes long (6 is standard); the extra bytes were skipped"
-        ));
+        repairs.push(format!("the header is {header_len} bytes long (6 is standard); the extra bytes were skipped"));
     }
     let mut tracks = Vec::new();
     while pos < bytes.len() {
         if bytes.len() - pos < 8 {
-            repairs.push(format!(
-                "{} byte(s) after the last track (from byte {pos}) were ignored",
-                bytes.len() - pos
-            ));
+            repairs.push(format!("{} byte(s) after the last track (from byte {pos}) were ignored", bytes.len() - pos));
             break;
         }
         if !is_chunk_id(&bytes[pos..]) {
@@ -489,30 +453,20 @@ fn parse_file(bytes: &[u8]) -> Result<Parsed<'_>> {
         let data = pos + 8;
         if id != b"MTrk" {
             let name = String::from_utf8_lossy(id).into_owned();
-            repairs.push(format!(
-                "an unknown chunk '{name}' at byte {pos} was skipped"
-            ));
+            repairs.push(format!("an unknown chunk '{name}' at byte {pos} was skipped"));
             pos = data.saturating_add(len);
             continue;
         }
         let number = tracks.len() + 1;
         let t = parse_track(bytes, data, len, number)?;
         let declared_end = data.saturating_add(len);
-        let next = if declared_end <= bytes.len() && chunk_or_end(bytes, declared_end) {
-            declared_end
-        } else {
-            t.stop
-        };
+        let next = if declared_end <= bytes.len() && chunk_or_end(bytes, declared_end) { declared_end } else { t.stop };
         if next != declared_end {
             repairs.push(format!(
                 "track {number}'s length field says {len} bytes, but its events take {}; read \
                  up to {}",
                 t.stop - data,
-                if t.had_end {
-                    "its end-of-track event"
-                } else {
-                    "where the next track begins (or the file ends)"
-                }
+                if t.had_end { "its end-of-track event" } else { "where the next track begins (or the file ends)" }
             ));
         } else if t.stop < declared_end {
             repairs.push(format!(
@@ -521,9 +475,7 @@ fn parse_file(bytes: &[u8]) -> Result<Parsed<'_>> {
             ));
         }
         if !t.had_end {
-            repairs.push(format!(
-                "track {number} has no end-of-track event; it ends with its last event"
-            ));
+            repairs.push(format!("track {number} has no end-of-track event; it ends with its last event"));
         }
         pos = next.max(data);
         tracks.push(t);
@@ -535,29 +487,16 @@ fn parse_file(bytes: &[u8]) -> Result<Parsed<'_>> {
             tracks.len()
         ));
     }
-    Ok(Parsed {
-        format,
-        division,
-        tracks,
-        repairs,
-    })
+    Ok(Parsed { format, division, tracks, repairs })
 }
 
 pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> {
-    let Parsed {
-        format,
-        division,
-        tracks,
-        mut repairs,
-    } = parse_file(bytes)?;
+    let Parsed { format, division, tracks, mut repairs } = parse_file(bytes)?;
     let ppq = if division & 0x8000 != 0 {
         let fps = (-((division >> 8) as u8 as i8 as i16)) as u16;
         let subframes = (division & 0xFF) as u8;
         return Err(match fps {
-            24 | 25 | 29 | 30 => MusicError::SmpteTimingUnsupported {
-                fps: fps as u8,
-                subframes,
-            },
+            24 | 25 | 29 | 30 => MusicError::SmpteTimingUnsupported { fps: fps as u8, subframes },
             _ => malformed(format!(
                 "the header's timing field 0x{division:04X} is neither ticks per quarter note \
                  nor a valid SMPTE frame rate"
@@ -580,11 +519,7 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
 
     for (index, track) in tracks.iter().enumerate() {
         let number = index + 1;
-        let mut t = RawTrack {
-            name: None,
-            notes: Vec::new(),
-            end: 0,
-        };
+        let mut t = RawTrack { name: None, notes: Vec::new(), end: 0 };
         let mut now = offset;
         open.clear();
         for (tick, event, at) in &track.events {
@@ -601,14 +536,10 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
                     if on {
                         note_count += 1;
                         if note_count > options.max_notes {
-                            return Err(MusicError::TooManyNotes {
-                                limit: options.max_notes,
-                            });
+                            return Err(MusicError::TooManyNotes { limit: options.max_notes });
                         }
                         open.entry((ch, key)).or_default().push_back((now, vel));
-                    } else if let Some((start, v)) =
-                        open.get_mut(&(ch, key)).and_then(|q| q.pop_front())
-                    {
+                    } else if let Some((start, v)) = open.get_mut(&(ch, key)).and_then(|q| q.pop_front()) {
                         t.notes.push((key, v, start, now, ch));
                     }
                 }
@@ -635,10 +566,7 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
                     tempos.push((now, us));
                 }
                 Event::Meta { kind: 0x58, data } => {
-                    let (num, den_pow) = (
-                        data.first().copied().unwrap_or(0),
-                        data.get(1).copied().unwrap_or(0),
-                    );
+                    let (num, den_pow) = (data.first().copied().unwrap_or(0), data.get(1).copied().unwrap_or(0));
                     if num == 0 || den_pow > 7 || data.len() < 2 {
                         return Err(malformed(format!(
                             "track {number}, byte {at} (tick {tick}): the time signature \
@@ -646,13 +574,7 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
                              denominator above 128), so the bars are unknown"
                         )));
                     }
-                    signatures.push((
-                        now,
-                        TimeSignature {
-                            numerator: num,
-                            denominator: 1 << den_pow,
-                        },
-                    ));
+                    signatures.push((now, TimeSignature { numerator: num, denominator: 1 << den_pow }));
                 }
                 _ => {}
             }
@@ -671,44 +593,23 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
         raw_tracks.push(t);
     }
     if format == 2 && raw_tracks.iter().filter(|t| !t.notes.is_empty()).count() > 1 {
-        repairs.push(
-            "format 2: the tracks are independent patterns and were placed one after another"
-                .into(),
-        );
+        repairs.push("format 2: the tracks are independent patterns and were placed one after another".into());
     }
 
     let rescale = |t: u64| -> Result<Tick> {
         let r = (t as u128 * PPQ as u128 + ppq as u128 / 2) / ppq as u128;
-        Tick::try_from(r).map_err(|_| MusicError::ClipTooLong {
-            ticks: r.min(u64::MAX as u128) as u64,
-        })
+        Tick::try_from(r).map_err(|_| MusicError::ClipTooLong { ticks: r.min(u64::MAX as u128) as u64 })
     };
 
-    let track_names: Vec<String> = raw_tracks
-        .iter()
-        .map(|t| t.name.clone().unwrap_or_default())
-        .collect();
+    let track_names: Vec<String> = raw_tracks.iter().map(|t| t.name.clone().unwrap_or_default()).collect();
     let selected: Option<usize> = match &options.track {
         TrackSelect::All => None,
         TrackSelect::Index(i) if *i < raw_tracks.len() => Some(*i),
-        TrackSelect::Index(i) => {
-            return Err(MusicError::TrackIndexOutOfRange {
-                index: *i,
-                tracks: raw_tracks.len(),
-            })
-        }
+        TrackSelect::Index(i) => return Err(MusicError::TrackIndexOutOfRange { index: *i, tracks: raw_tracks.len() }),
         TrackSelect::Name(name) => {
             let exact = track_names.iter().position(|n| n == name);
-            let loose = || {
-                track_names
-                    .iter()
-                    .position(|n| n.trim().eq_ignore_ascii_case(name.trim()))
-            };
-            Some(
-                exact
-                    .or_else(loose)
-                    .ok_or_else(|| MusicError::TrackNameNotFound(name.clone()))?,
-            )
+            let loose = || track_names.iter().position(|n| n.trim().eq_ignore_ascii_case(name.trim()));
+            Some(exact.or_else(loose).ok_or_else(|| MusicError::TrackNameNotFound(name.clone()))?)
         }
     };
 
@@ -734,13 +635,7 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
             let start = rescale(start)?;
             let stop = rescale(stop)?.max(start.saturating_add(1));
             end = end.max(stop);
-            notes.push(Note {
-                pitch,
-                velocity,
-                start,
-                end: stop,
-                channel,
-            });
+            notes.push(Note { pitch, velocity, start, end: stop, channel });
         }
     }
     if options.meter_changes == MeterChanges::Refuse {
@@ -749,15 +644,9 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
         }
     }
     let bar = time_signature.ticks_per_bar().max(1) as u64;
-    let bars = u16::try_from((end as u64).div_ceil(bar))
-        .map_err(|_| MusicError::ClipTooLong { ticks: end as u64 })?;
+    let bars = u16::try_from((end as u64).div_ceil(bar)).map_err(|_| MusicError::ClipTooLong { ticks: end as u64 })?;
     let is_drum = !notes.is_empty() && notes.iter().all(|n| n.channel == 9);
-    let mut clip = Clip {
-        notes,
-        bars,
-        time_signature,
-        is_drum,
-    };
+    let mut clip = Clip { notes, bars, time_signature, is_drum };
     clip.sort();
 
     Ok(MidiImport {
@@ -767,21 +656,11 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
         tempo_us_per_quarter: tempo,
         tempo_changes: tempos
             .iter()
-            .map(|&(t, us)| {
-                Ok(TempoChange {
-                    tick: rescale(t)?,
-                    us_per_quarter: us,
-                })
-            })
+            .map(|&(t, us)| Ok(TempoChange { tick: rescale(t)?, us_per_quarter: us }))
             .collect::<Result<_>>()?,
         time_signature_changes: signatures
             .iter()
-            .map(|&(t, ts)| {
-                Ok(TimeSignatureChange {
-                    tick: rescale(t)?,
-                    time_signature: ts,
-                })
-            })
+            .map(|&(t, ts)| Ok(TimeSignatureChange { tick: rescale(t)?, time_signature: ts }))
             .collect::<Result<_>>()?,
         track_names,
         track: selected,
@@ -791,11 +670,7 @@ pub fn import_midi(bytes: &[u8], options: &ImportOptions) -> Result<MidiImport> 
 
 /// The first time signature that differs from the one in effect before it and comes while the
 /// music (notes up to `music_end`, file ticks) still plays, as a [`MusicError::MeterChange`].
-fn meter_change(
-    signatures: &[(u64, TimeSignature)],
-    music_end: u64,
-    ppq: u16,
-) -> Result<Option<MusicError>> {
+fn meter_change(signatures: &[(u64, TimeSignature)], music_end: u64, ppq: u16) -> Result<Option<MusicError>> {
     let Some(&(first_tick, _)) = signatures.first() else {
         return Ok(None);
     };

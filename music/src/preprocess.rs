@@ -24,14 +24,7 @@ use crate::transpose::{best_octave_shift, fold_pitch};
 pub const LEGATO_MAX_OVERLAP_TICKS: Tick = 240;
 
 /// The step names of `preprocessing.melody`, in order.
-pub const MELODY_STEPS: [&str; 6] = [
-    "trim_legato",
-    "quantize",
-    "window",
-    "fit_range",
-    "skyline",
-    "encode",
-];
+pub const MELODY_STEPS: [&str; 6] = ["trim_legato", "quantize", "window", "fit_range", "skyline", "encode"];
 
 /// The step names of `preprocessing.drums`, in order.
 pub const DRUM_STEPS: [&str; 4] = ["quantize", "window", "map_drums", "encode"];
@@ -128,11 +121,7 @@ pub fn fit_range(q: &Quantized, shift: i32) -> (Quantized, usize) {
 
 /// The `fit_range` shift for one model input made of `windows` (Interpolate: A and B together).
 pub fn range_shift(windows: &[&Quantized]) -> i32 {
-    best_octave_shift(
-        windows.iter().flat_map(|w| w.notes.iter().map(|n| n.pitch)),
-        MELODY_MIN_PITCH,
-        MELODY_MAX_PITCH,
-    )
+    best_octave_shift(windows.iter().flat_map(|w| w.notes.iter().map(|n| n.pitch)), MELODY_MIN_PITCH, MELODY_MAX_PITCH)
 }
 
 /// Runs `preprocessing.melody` on the inputs of one job: every clip is trimmed, quantized and cut
@@ -180,11 +169,8 @@ pub fn preprocess_melody(inputs: &[&Clip], window: Window) -> Result<Vec<Prepare
 pub fn preprocess_drums(clip: &Clip, map: &DrumMap, window: Window) -> Result<PreparedDrums> {
     let q = quantize(clip)?;
     let w = window.cut(&q);
-    let mapped: Vec<(QuantizedNote, usize)> = w
-        .notes
-        .iter()
-        .filter_map(|n| map.class_of(n.pitch).map(|c| (*n, c)))
-        .collect();
+    let mapped: Vec<(QuantizedNote, usize)> =
+        w.notes.iter().filter_map(|n| map.class_of(n.pitch).map(|c| (*n, c))).collect();
     let enc = encode_drums_quantized(&w, map);
     Ok(PreparedDrums {
         tokens: enc.tokens,
@@ -194,23 +180,13 @@ pub fn preprocess_drums(clip: &Clip, map: &DrumMap, window: Window) -> Result<Pr
             unmapped: enc.dropped.unmapped,
             ..PrepReport::default()
         },
-        stages: DrumStages {
-            quantize: q,
-            window: w,
-            map_drums: mapped,
-        },
+        stages: DrumStages { quantize: q, window: w, map_drums: mapped },
     })
 }
 
 /// A grid note as the golden files write it: `[pitch, velocity, step, end_step, channel]`.
 pub fn grid_row(n: &QuantizedNote) -> [u32; 5] {
-    [
-        n.pitch as u32,
-        n.velocity as u32,
-        n.step,
-        n.end_step,
-        n.channel as u32,
-    ]
+    [n.pitch as u32, n.velocity as u32, n.step, n.end_step, n.channel as u32]
 }
 
 /// Grid notes in the golden files' order: (step, pitch, end_step, channel, velocity).
@@ -223,18 +199,8 @@ pub fn grid_rows(notes: &[QuantizedNote]) -> Vec<[u32; 5]> {
 /// A clip's notes as the golden files write them: `[pitch, velocity, start, end, channel]` in
 /// clip order (start, pitch, end, channel, velocity).
 pub fn tick_rows(notes: &[Note]) -> Vec<[u32; 5]> {
-    let mut rows: Vec<[u32; 5]> = notes
-        .iter()
-        .map(|n| {
-            [
-                n.pitch as u32,
-                n.velocity as u32,
-                n.start,
-                n.end,
-                n.channel as u32,
-            ]
-        })
-        .collect();
+    let mut rows: Vec<[u32; 5]> =
+        notes.iter().map(|n| [n.pitch as u32, n.velocity as u32, n.start, n.end, n.channel as u32]).collect();
     rows.sort_by_key(|r| (r[2], r[0], r[3], r[4], r[1]));
     rows
 }
@@ -246,13 +212,7 @@ mod tests {
     use crate::spec::Spec;
 
     fn n(pitch: u8, start: Tick, end: Tick) -> Note {
-        Note {
-            pitch,
-            velocity: 90,
-            start,
-            end,
-            channel: 0,
-        }
+        Note { pitch, velocity: 90, start, end, channel: 0 }
     }
 
     fn clip(bars: u16, notes: Vec<Note>) -> Clip {
@@ -265,39 +225,18 @@ mod tests {
     #[test]
     fn spec_lists_these_steps() {
         let p = &Spec::embedded().preprocessing;
-        let names = |steps: &[crate::spec::PrepStep]| {
-            steps.iter().map(|s| s.step.clone()).collect::<Vec<_>>()
-        };
+        let names = |steps: &[crate::spec::PrepStep]| steps.iter().map(|s| s.step.clone()).collect::<Vec<_>>();
         assert_eq!(names(&p.melody), MELODY_STEPS);
         assert_eq!(names(&p.drums), DRUM_STEPS);
         let param = |name: &str, key: &str| {
-            p.melody
-                .iter()
-                .find(|s| s.step == name)
-                .and_then(|s| s.params.get(key))
-                .and_then(|v| v.as_i64())
+            p.melody.iter().find(|s| s.step == name).and_then(|s| s.params.get(key)).and_then(|v| v.as_i64())
         };
-        assert_eq!(
-            param("trim_legato", "max_overlap_ticks"),
-            Some(LEGATO_MAX_OVERLAP_TICKS as i64)
-        );
-        assert_eq!(
-            param("fit_range", "min_pitch"),
-            Some(MELODY_MIN_PITCH as i64)
-        );
-        assert_eq!(
-            param("fit_range", "max_pitch"),
-            Some(MELODY_MAX_PITCH as i64)
-        );
+        assert_eq!(param("trim_legato", "max_overlap_ticks"), Some(LEGATO_MAX_OVERLAP_TICKS as i64));
+        assert_eq!(param("fit_range", "min_pitch"), Some(MELODY_MIN_PITCH as i64));
+        assert_eq!(param("fit_range", "max_pitch"), Some(MELODY_MAX_PITCH as i64));
         assert_eq!(param("quantize", "ticks_per_step"), Some(120));
         // best_octave_shift searches k * 12 for k in -10..=10.
-        let shifts = p
-            .melody
-            .iter()
-            .find(|s| s.step == "fit_range")
-            .unwrap()
-            .params["octave_shifts"]
-            .clone();
+        let shifts = p.melody.iter().find(|s| s.step == "fit_range").unwrap().params["octave_shifts"].clone();
         assert_eq!(shifts, serde_json::json!([-10, 10]));
     }
 
@@ -330,10 +269,7 @@ mod tests {
     #[test]
     fn window_on_the_grid() {
         // 2 bars; window = bar 2. 59 ticks before its downbeat quantizes onto it.
-        let c = clip(
-            2,
-            vec![n(60, 0, 3000), n(62, 1861, 2000), n(64, 3780, 3840)],
-        );
+        let c = clip(2, vec![n(60, 0, 3000), n(62, 1861, 2000), n(64, 3780, 3840)]);
         let p = &preprocess_melody(&[&c], Window::Bars { start: 1, bars: 1 }).unwrap()[0];
         let w = &p.stages.window;
         assert_eq!(w.steps, 16);

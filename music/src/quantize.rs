@@ -23,10 +23,7 @@ pub fn require_four_four(ts: TimeSignature) -> Result<()> {
     if ts == TimeSignature::FOUR_FOUR {
         Ok(())
     } else {
-        Err(MusicError::TimeSignatureUnsupported {
-            numerator: ts.numerator,
-            denominator: ts.denominator,
-        })
+        Err(MusicError::TimeSignatureUnsupported { numerator: ts.numerator, denominator: ts.denominator })
     }
 }
 
@@ -71,17 +68,9 @@ impl Quantized {
             .notes
             .iter()
             .filter(|n| n.step >= start && n.step < end)
-            .map(|n| QuantizedNote {
-                step: n.step - start,
-                end_step: n.end_step.min(end) - start,
-                ..*n
-            })
+            .map(|n| QuantizedNote { step: n.step - start, end_step: n.end_step.min(end) - start, ..*n })
             .collect();
-        Quantized {
-            steps,
-            notes,
-            dropped_past_end: 0,
-        }
+        Quantized { steps, notes, dropped_past_end: 0 }
     }
 }
 
@@ -111,11 +100,7 @@ pub fn quantize(clip: &Clip) -> Result<Quantized> {
             offset_ticks: (n.start as i64 - tick_of_step(step) as i64) as i32,
         });
     }
-    Ok(Quantized {
-        steps,
-        notes,
-        dropped_past_end,
-    })
+    Ok(Quantized { steps, notes, dropped_past_end })
 }
 
 /// Snaps a 4/4 clip onto the grid (what the models see), dropping notes past the end.
@@ -142,13 +127,7 @@ mod tests {
     use super::*;
 
     fn note(start: Tick, end: Tick) -> Note {
-        Note {
-            pitch: 60,
-            velocity: 90,
-            start,
-            end,
-            channel: 0,
-        }
+        Note { pitch: 60, velocity: 90, start, end, channel: 0 }
     }
 
     #[test]
@@ -158,10 +137,7 @@ mod tests {
         assert_eq!(step_of_tick(60), 1);
         assert_eq!(step_of_tick(179), 1);
         assert_eq!(step_of_tick(180), 2);
-        assert_eq!(
-            step_of_tick(u32::MAX),
-            ((u32::MAX as u64 + 60) / 120) as u32
-        );
+        assert_eq!(step_of_tick(u32::MAX), ((u32::MAX as u64 + 60) / 120) as u32);
     }
 
     #[test]
@@ -176,22 +152,8 @@ mod tests {
         assert_eq!(q.steps, 16);
         assert_eq!(q.dropped_past_end, 1);
         assert_eq!(q.notes.len(), 2);
-        assert_eq!(
-            (
-                q.notes[0].step,
-                q.notes[0].end_step,
-                q.notes[0].offset_ticks
-            ),
-            (1, 2, -20)
-        );
-        assert_eq!(
-            (
-                q.notes[1].step,
-                q.notes[1].end_step,
-                q.notes[1].offset_ticks
-            ),
-            (15, 16, 50)
-        );
+        assert_eq!((q.notes[0].step, q.notes[0].end_step, q.notes[0].offset_ticks), (1, 2, -20));
+        assert_eq!((q.notes[1].step, q.notes[1].end_step, q.notes[1].offset_ticks), (15, 16, 50));
         assert!((q.notes[1].offset_fraction() - 50.0 / 120.0).abs() < 1e-7);
         let snapped = quantize_clip(&clip).unwrap();
         assert_eq!(snapped.notes[0].start, 120);
@@ -204,26 +166,14 @@ mod tests {
         // A hit 20 ticks before bar 2 and a long note across the bar line.
         clip.notes = vec![note(1900, 1950), note(960, 3000)];
         assert_eq!(clip.window(0, 1).unwrap().notes.len(), 2);
-        assert_eq!(
-            quantize(&clip.window(0, 1).unwrap())
-                .unwrap()
-                .dropped_past_end,
-            1
-        );
+        assert_eq!(quantize(&clip.window(0, 1).unwrap()).unwrap().dropped_past_end, 1);
         let q = quantize(&clip).unwrap();
         let first = q.window(0, 16);
         let second = q.window(16, 16);
         assert_eq!(first.notes.len(), 1);
         assert_eq!((first.notes[0].step, first.notes[0].end_step), (8, 16));
         assert_eq!(second.notes.len(), 1);
-        assert_eq!(
-            (
-                second.notes[0].step,
-                second.notes[0].end_step,
-                second.notes[0].offset_ticks
-            ),
-            (0, 1, -20)
-        );
+        assert_eq!((second.notes[0].step, second.notes[0].end_step, second.notes[0].offset_ticks), (0, 1, -20));
         assert_eq!(q.window(32, 16).notes.len(), 0);
         assert_eq!(q.window(u32::MAX, 16).steps, 16);
     }
@@ -231,21 +181,8 @@ mod tests {
     #[test]
     fn non_four_four_is_an_error() {
         for (n, d) in [(3, 4), (6, 8), (2, 2), (4, 8)] {
-            let clip = Clip::new(
-                2,
-                TimeSignature {
-                    numerator: n,
-                    denominator: d,
-                },
-                false,
-            );
-            assert_eq!(
-                quantize(&clip),
-                Err(MusicError::TimeSignatureUnsupported {
-                    numerator: n,
-                    denominator: d
-                })
-            );
+            let clip = Clip::new(2, TimeSignature { numerator: n, denominator: d }, false);
+            assert_eq!(quantize(&clip), Err(MusicError::TimeSignatureUnsupported { numerator: n, denominator: d }));
         }
     }
 }

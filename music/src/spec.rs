@@ -153,10 +153,7 @@ mod tests {
         assert_eq!(s.melody.first_note_on, MELODY_FIRST_NOTE_ON);
         assert_eq!(s.melody.min_pitch, MELODY_MIN_PITCH);
         assert_eq!(s.melody.max_pitch, MELODY_MAX_PITCH);
-        assert_eq!(
-            MELODY_NUM_CLASSES,
-            (MELODY_FIRST_NOTE_ON + MELODY_MAX_PITCH - MELODY_MIN_PITCH + 1) as usize
-        );
+        assert_eq!(MELODY_NUM_CLASSES, (MELODY_FIRST_NOTE_ON + MELODY_MAX_PITCH - MELODY_MIN_PITCH + 1) as usize);
         assert_eq!(s.drums.num_classes, DRUM_NUM_TOKENS);
         assert_eq!(s.drums.classes.len(), DRUM_CLASSES);
         assert_eq!(1usize << DRUM_CLASSES, DRUM_NUM_TOKENS);
@@ -164,10 +161,7 @@ mod tests {
         assert_eq!(s.groove.num_voices, DRUM_CLASSES);
         assert_eq!(s.groove.floats_per_voice, GROOVE_FLOATS_PER_VOICE);
         assert_eq!(s.groove.floats_per_step, GROOVE_FLOATS_PER_STEP);
-        assert_eq!(
-            GROOVE_FLOATS_PER_STEP,
-            DRUM_CLASSES * GROOVE_FLOATS_PER_VOICE
-        );
+        assert_eq!(GROOVE_FLOATS_PER_STEP, DRUM_CLASSES * GROOVE_FLOATS_PER_VOICE);
         assert_eq!(s.groove.tap.floats_per_step, TAP_FLOATS_PER_STEP);
         assert_eq!(s.groove.bars, GROOVE_BARS);
         assert_eq!(s.groove.steps, GROOVE_BARS as u32 * STEPS_PER_BAR);

@@ -11,10 +11,7 @@ pub fn transpose(clip: &Clip, semitones: i32) -> Result<Clip> {
     for n in &mut out.notes {
         let p = n.pitch as i32 + semitones;
         if !(0..=127).contains(&p) {
-            return Err(MusicError::TransposeOutOfMidiRange {
-                pitch: n.pitch,
-                semitones,
-            });
+            return Err(MusicError::TransposeOutOfMidiRange { pitch: n.pitch, semitones });
         }
         n.pitch = p as u8;
     }
@@ -40,27 +37,16 @@ pub fn transpose_into_range(clip: &Clip, min: u8, max: u8) -> Result<RangeFit> {
     }
     let best = best_octave_shift(clip.notes.iter().map(|n| n.pitch), min, max);
     let (out, folded) = shift_and_fold(clip, best, min, max);
-    Ok(RangeFit {
-        clip: out,
-        semitones: best,
-        folded,
-    })
+    Ok(RangeFit { clip: out, semitones: best, folded })
 }
 
 /// The octave shift (`k * 12`, `k` in -10..=10) that leaves the fewest of `pitches` outside
 /// `min..=max`; ties go to the smallest `|shift|`, then to the lower shift, so pitches already in
 /// range are not moved (spec `preprocessing.melody` `fit_range`).
 pub fn best_octave_shift(pitches: impl Iterator<Item = u8> + Clone, min: u8, max: u8) -> i32 {
-    let outside = |shift: i32| {
-        pitches
-            .clone()
-            .filter(|&p| !(min as i32..=max as i32).contains(&(p as i32 + shift)))
-            .count()
-    };
-    (-10..=10)
-        .map(|k| k * 12)
-        .min_by_key(|&s| (outside(s), s.abs(), s))
-        .unwrap_or(0)
+    let outside =
+        |shift: i32| pitches.clone().filter(|&p| !(min as i32..=max as i32).contains(&(p as i32 + shift))).count();
+    (-10..=10).map(|k| k * 12).min_by_key(|&s| (outside(s), s.abs(), s)).unwrap_or(0)
 }
 
 /// `pitch + semitones` moved by whole octaves into `min..=max` (`max - min >= 11`); the flag says
@@ -86,12 +72,8 @@ pub struct Key {
 
 /// Krumhansl–Kessler key estimate from duration-weighted pitch classes; `None` for an empty clip.
 pub fn estimate_key(clip: &Clip) -> Option<Key> {
-    const MAJOR: [f64; 12] = [
-        6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88,
-    ];
-    const MINOR: [f64; 12] = [
-        6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17,
-    ];
+    const MAJOR: [f64; 12] = [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88];
+    const MINOR: [f64; 12] = [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17];
     let mut hist = [0.0f64; 12];
     for n in &clip.notes {
         hist[(n.pitch % 12) as usize] += n.end.saturating_sub(n.start).max(1) as f64;
@@ -116,13 +98,7 @@ pub fn estimate_key(clip: &Clip) -> Option<Key> {
             sxy / (sxx * syy).sqrt()
         }
     };
-    let mut best = (
-        f64::MIN,
-        Key {
-            tonic: 0,
-            minor: false,
-        },
-    );
+    let mut best = (f64::MIN, Key { tonic: 0, minor: false });
     for tonic in 0..12u8 {
         for (minor, profile) in [(false, &MAJOR), (true, &MINOR)] {
             let c = corr(profile, tonic as usize);
@@ -193,17 +169,8 @@ mod tests {
 
     #[test]
     fn transpose_by_semitones() {
-        assert_eq!(
-            pitches(&transpose(&clip(&[60, 64]), -3).unwrap()),
-            vec![57, 61]
-        );
-        assert_eq!(
-            transpose(&clip(&[120]), 8),
-            Err(MusicError::TransposeOutOfMidiRange {
-                pitch: 120,
-                semitones: 8
-            })
-        );
+        assert_eq!(pitches(&transpose(&clip(&[60, 64]), -3).unwrap()), vec![57, 61]);
+        assert_eq!(transpose(&clip(&[120]), 8), Err(MusicError::TransposeOutOfMidiRange { pitch: 120, semitones: 8 }));
         assert!(transpose(&clip(&[3]), -4).is_err());
     }
 
@@ -212,21 +179,12 @@ mod tests {
         let f = transpose_into_range(&clip(&[60, 72]), 21, 108).unwrap();
         assert_eq!((f.semitones, f.folded), (0, 0));
         let f = transpose_into_range(&clip(&[110, 115, 100]), 21, 108).unwrap();
-        assert_eq!(
-            (pitches(&f.clip), f.semitones, f.folded),
-            (vec![98, 103, 88], -12, 0)
-        );
+        assert_eq!((pitches(&f.clip), f.semitones, f.folded), (vec![98, 103, 88], -12, 0));
         // Span too wide for one shift: the outlier is folded.
         let f = transpose_into_range(&clip(&[10, 60, 127]), 21, 108).unwrap();
-        assert_eq!(
-            (pitches(&f.clip), f.semitones, f.folded),
-            (vec![22, 72, 103], 12, 1)
-        );
+        assert_eq!((pitches(&f.clip), f.semitones, f.folded), (vec![22, 72, 103], 12, 1));
         assert!(f.clip.notes.iter().all(|n| (21..=108).contains(&n.pitch)));
-        assert_eq!(
-            transpose_into_range(&clip(&[60]), 60, 70),
-            Err(MusicError::RangeTooNarrow { min: 60, max: 70 })
-        );
+        assert_eq!(transpose_into_range(&clip(&[60]), 60, 70), Err(MusicError::RangeTooNarrow { min: 60, max: 70 }));
     }
 
     #[test]
@@ -237,33 +195,13 @@ mod tests {
         assert_eq!(interval_to_key(2, 2), 0);
         // C major scale and arpeggio
         let c = clip(&[60, 62, 64, 65, 67, 69, 71, 72, 60, 64, 67, 60]);
-        assert_eq!(
-            estimate_key(&c),
-            Some(Key {
-                tonic: 0,
-                minor: false
-            })
-        );
+        assert_eq!(estimate_key(&c), Some(Key { tonic: 0, minor: false }));
         let (d, s) = transpose_to_key(&c, 0, 2).unwrap();
         assert_eq!(s, 2);
-        assert_eq!(
-            estimate_key(&d),
-            Some(Key {
-                tonic: 2,
-                minor: false
-            })
-        );
+        assert_eq!(estimate_key(&d), Some(Key { tonic: 2, minor: false }));
         // A minor
-        let a = clip(&[
-            57, 60, 64, 57, 59, 60, 62, 64, 65, 64, 62, 60, 59, 57, 56, 57,
-        ]);
-        assert_eq!(
-            estimate_key(&a),
-            Some(Key {
-                tonic: 9,
-                minor: true
-            })
-        );
+        let a = clip(&[57, 60, 64, 57, 59, 60, 62, 64, 65, 64, 62, 60, 59, 57, 56, 57]);
+        assert_eq!(estimate_key(&a), Some(Key { tonic: 9, minor: true }));
         assert_eq!(estimate_key(&clip(&[])), None);
     }
 }

@@ -10,17 +10,11 @@ use cadenza_music::{import_midi_file, ImportOptions, MusicError, TimeSignature};
 /// Datasets are read with every bar in the first meter (a few songs change meter; training reads
 /// them the same way).
 fn dataset(options: ImportOptions) -> ImportOptions {
-    ImportOptions {
-        meter_changes: cadenza_music::midi_import::MeterChanges::FirstMeter,
-        ..options
-    }
+    ImportOptions { meter_changes: cadenza_music::midi_import::MeterChanges::FirstMeter, ..options }
 }
 
 fn mid_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -60,15 +54,8 @@ fn every_dataset_file_imports() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    println!(
-        "gmd {gmd} (drum {gmd_drum}), pop909 with MELODY {pop_melody}, nottingham 4/4 {nott_44}"
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    println!("gmd {gmd} (drum {gmd_drum}), pop909 with MELODY {pop_melody}, nottingham 4/4 {nott_44}");
     assert_eq!(gmd, gmd_drum, "every GMD file is on channel 10");
     assert!(pop_melody >= 800);
     assert!(nott_44 > 500);
@@ -77,20 +64,12 @@ fn every_dataset_file_imports() {
 #[test]
 fn pop909_melody_track_by_name() {
     let root = common::datasets_dir();
-    let m = import_midi_file(
-        root.join("pop909/midi/029.mid"),
-        &dataset(ImportOptions::track_named("melody")),
-    )
-    .unwrap();
+    let m = import_midi_file(root.join("pop909/midi/029.mid"), &dataset(ImportOptions::track_named("melody"))).unwrap();
     assert_eq!(m.track_names[m.track.unwrap()], "MELODY");
     assert!(m.clip.notes.len() > 100);
     assert!(!m.clip.is_drum);
     assert_eq!(
-        import_midi_file(
-            root.join("pop909/midi/029.mid"),
-            &dataset(ImportOptions::track_named("VOCALS"))
-        )
-        .unwrap_err(),
+        import_midi_file(root.join("pop909/midi/029.mid"), &dataset(ImportOptions::track_named("VOCALS"))).unwrap_err(),
         MusicError::TrackNameNotFound("VOCALS".into())
     );
 }
@@ -108,12 +87,7 @@ fn gmd_pitches_all_map_and_windows_encode() {
     for f in &files {
         let m = import_midi_file(f, &dataset(ImportOptions::default())).unwrap();
         for n in &m.clip.notes {
-            assert!(
-                map.class_of(n.pitch).is_some(),
-                "{}: unmapped pitch {}",
-                f.display(),
-                n.pitch
-            );
+            assert!(map.class_of(n.pitch).is_some(), "{}: unmapped pitch {}", f.display(), n.pitch);
         }
         if m.clip.time_signature != TimeSignature::FOUR_FOUR {
             continue;
@@ -122,12 +96,7 @@ fn gmd_pitches_all_map_and_windows_encode() {
         let mut split = 0;
         for bar in (0..m.clip.bars as u32).step_by(2) {
             let w = q.window(bar * 16, 32);
-            assert_eq!(
-                cadenza_music::encode_drums_quantized(&w, &map)
-                    .dropped
-                    .total(),
-                0
-            );
+            assert_eq!(cadenza_music::encode_drums_quantized(&w, &map).dropped.total(), 0);
             split += w.notes.len();
         }
         split_lost += m.clip.notes.len() - split;
@@ -137,10 +106,7 @@ fn gmd_pitches_all_map_and_windows_encode() {
             let g = encode_groove(&w, &map).unwrap();
             let t = encode_tap(&w).unwrap();
             assert_eq!(d.dropped.unmapped, 0);
-            assert_eq!(
-                (g.dropped, t.dropped.past_end),
-                (d.dropped, d.dropped.past_end)
-            );
+            assert_eq!((g.dropped, t.dropped.past_end), (d.dropped, d.dropped.past_end));
             windows += 1;
             hits += w.notes.len();
             past_end += d.dropped.past_end;
@@ -176,22 +142,12 @@ fn melodies_are_in_model_range() {
         let mut m = import_midi_file(f, &dataset(ImportOptions::track_named("MELODY"))).unwrap();
         // POP909's meter metas are unreliable; the range check does not depend on bar lines.
         m.clip.time_signature = TimeSignature::FOUR_FOUR;
-        m.clip.bars = (m
-            .clip
-            .notes
-            .iter()
-            .map(|n| n.end)
-            .max()
-            .unwrap_or(0)
-            .div_ceil(1920)) as u16;
+        m.clip.bars = (m.clip.notes.iter().map(|n| n.end).max().unwrap_or(0).div_ceil(1920)) as u16;
         let e = encode_melody(&m.clip).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         pop_notes += m.clip.notes.len();
         pop_dropped += e.dropped.polyphony;
         for (i, max) in [120, 240, 480, 960].into_iter().enumerate() {
-            trimmed_dropped[i] += encode_melody(&cadenza_music::trim_legato(&m.clip, max).0)
-                .unwrap()
-                .dropped
-                .polyphony;
+            trimmed_dropped[i] += encode_melody(&cadenza_music::trim_legato(&m.clip, max).0).unwrap().dropped.polyphony;
         }
         checked += 1;
     }

@@ -20,9 +20,7 @@ use std::path::PathBuf;
 
 use cadenza_music::golden::{GoldenCase, GoldenKind, GoldenWindow};
 use cadenza_music::spec::Spec;
-use cadenza_music::{
-    import_midi_file, transpose_into_range, Clip, ImportOptions, Note, TimeSignature, TrackSelect,
-};
+use cadenza_music::{import_midi_file, transpose_into_range, Clip, ImportOptions, Note, TimeSignature, TrackSelect};
 
 struct Source {
     path: &'static str,
@@ -38,11 +36,7 @@ const GMD: &str = "groove_midi/drummer1/session1/1_funk_80_beat_4-4.mid";
 fn dataset_cases() -> Vec<(String, GoldenKind, Source, &'static str)> {
     let mut out = Vec::new();
     for (label, start_tick, bars) in [("2bar", 3840, 2), ("4bar", 7680, 4)] {
-        for (kind, k) in [
-            (GoldenKind::Drums, "drums"),
-            (GoldenKind::Groove, "groove"),
-            (GoldenKind::Tap, "tap"),
-        ] {
+        for (kind, k) in [(GoldenKind::Drums, "drums"), (GoldenKind::Groove, "groove"), (GoldenKind::Tap, "tap")] {
             out.push((
                 format!("gmd_funk80_{k}_{label}"),
                 kind,
@@ -75,42 +69,23 @@ fn dataset_cases() -> Vec<(String, GoldenKind, Source, &'static str)> {
 fn load(src: &Source) -> Clip {
     let root = common::datasets_dir();
     let options = ImportOptions {
-        track: src
-            .track
-            .map_or(TrackSelect::All, |t| TrackSelect::Name(t.into())),
+        track: src.track.map_or(TrackSelect::All, |t| TrackSelect::Name(t.into())),
         ..ImportOptions::default()
     };
-    let mut m = import_midi_file(root.join(src.path), &options)
-        .unwrap_or_else(|e| panic!("{}: {e}", src.path));
+    let mut m = import_midi_file(root.join(src.path), &options).unwrap_or_else(|e| panic!("{}: {e}", src.path));
     if src.force_four_four {
         m.clip.time_signature = TimeSignature::FOUR_FOUR;
     }
-    assert_eq!(
-        m.clip.time_signature,
-        TimeSignature::FOUR_FOUR,
-        "{}",
-        src.path
-    );
+    assert_eq!(m.clip.time_signature, TimeSignature::FOUR_FOUR, "{}", src.path);
     m.clip.window(src.start_tick, src.bars).unwrap()
 }
 
 fn note(pitch: u8, velocity: u8, start: u32, end: u32, channel: u8) -> Note {
-    Note {
-        pitch,
-        velocity,
-        start,
-        end,
-        channel,
-    }
+    Note { pitch, velocity, start, end, channel }
 }
 
 fn clip(bars: u16, is_drum: bool, notes: Vec<Note>) -> Clip {
-    let mut c = Clip {
-        notes,
-        bars,
-        time_signature: TimeSignature::FOUR_FOUR,
-        is_drum,
-    };
+    let mut c = Clip { notes, bars, time_signature: TimeSignature::FOUR_FOUR, is_drum };
     c.sort();
     c
 }
@@ -126,32 +101,16 @@ fn synthetic_cases() -> Vec<(String, GoldenKind, Clip, String)> {
             note(62, 90, 240, 360, 0),   // under the sounding G: dropped
             note(72, 90, 480, 720, 0),   // above it: kept, truncates G at step 4
             note(72, 80, 480, 600, 0),   // same pitch, same step, shorter: dropped
-            note(71, 90, 700, 1100, 0), // step 6: under the sounding C5 (ends step 6): kept (C5 has ended)
+            note(71, 90, 700, 1100, 0),  // step 6: under the sounding C5 (ends step 6): kept (C5 has ended)
             note(48, 90, 1000, 1500, 0), // step 8: 71 still sounds and is higher: dropped
             note(50, 90, 1920, 2400, 0), // step 16 after 71 ended at step 9: kept
             note(79, 90, 3800, 3900, 0), // step 32 = past the 2-bar end: dropped
         ],
     );
-    let wide = clip(
-        1,
-        false,
-        vec![
-            note(12, 90, 0, 240, 0),
-            note(100, 90, 240, 480, 0),
-            note(120, 90, 480, 960, 0),
-        ],
-    );
+    let wide = clip(1, false, vec![note(12, 90, 0, 240, 0), note(100, 90, 240, 480, 0), note(120, 90, 480, 960, 0)]);
     let fitted = transpose_into_range(&wide, 21, 108).unwrap();
     assert_eq!((fitted.semitones, fitted.folded), (-12, 1));
-    assert_eq!(
-        fitted
-            .clip
-            .notes
-            .iter()
-            .map(|n| n.pitch)
-            .collect::<Vec<_>>(),
-        vec![24, 88, 108]
-    );
+    assert_eq!(fitted.clip.notes.iter().map(|n| n.pitch).collect::<Vec<_>>(), vec![24, 88, 108]);
     let rounding = clip(
         1,
         false,
@@ -199,11 +158,7 @@ fn synthetic_cases() -> Vec<(String, GoldenKind, Clip, String)> {
         ("synthetic_drums_empty".into(), GoldenKind::Drums, clip(2, true, vec![]), "empty 2-bar drum clip".into()),
         ("synthetic_groove_empty".into(), GoldenKind::Groove, clip(2, true, vec![]), "empty 2-bar drum clip".into()),
     ];
-    for (kind, k) in [
-        (GoldenKind::Drums, "drums"),
-        (GoldenKind::Groove, "groove"),
-        (GoldenKind::Tap, "tap"),
-    ] {
+    for (kind, k) in [(GoldenKind::Drums, "drums"), (GoldenKind::Groove, "groove"), (GoldenKind::Tap, "tap")] {
         out.push((
             format!("synthetic_{k}_edges"),
             kind,
@@ -226,11 +181,8 @@ fn all_cases(with_datasets: bool) -> Vec<GoldenCase> {
             let clip = load(&src);
             let mut g = GoldenCase::compute(&name, src.path, kind, &clip).unwrap();
             g.description = description.into();
-            g.window = Some(GoldenWindow {
-                track: src.track.map(String::from),
-                start_tick: src.start_tick,
-                bars: src.bars,
-            });
+            g.window =
+                Some(GoldenWindow { track: src.track.map(String::from), start_tick: src.start_tick, bars: src.bars });
             cases.push(g);
         }
     }
@@ -252,26 +204,18 @@ fn check(cases: &[GoldenCase]) {
     let tol = Spec::embedded().golden.float_tolerance;
     for g in cases {
         let path = golden_dir().join(format!("{}.json", g.name));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (run with GOLDEN_REGEN=1 to create)",
-                path.display()
-            )
-        });
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run with GOLDEN_REGEN=1 to create)", path.display()));
         let stored = GoldenCase::from_json(&text).unwrap();
         if let Some(d) = g.diff(&stored, tol) {
             panic!("golden mismatch: {d} ({})", path.display());
         }
         // The stored notes alone reproduce the stored encoding (what the Python side checks).
-        let again =
-            GoldenCase::compute(&stored.name, &stored.source, stored.kind, &stored.clip()).unwrap();
+        let again = GoldenCase::compute(&stored.name, &stored.source, stored.kind, &stored.clip()).unwrap();
         assert_eq!(again.diff(&stored, tol), None);
         assert_eq!(
             stored.bars as usize * 16,
-            stored
-                .tokens
-                .as_ref()
-                .map_or_else(|| stored.floats.as_ref().unwrap().len(), |t| t.len())
+            stored.tokens.as_ref().map_or_else(|| stored.floats.as_ref().unwrap().len(), |t| t.len())
         );
     }
 }
@@ -296,11 +240,6 @@ fn dataset_golden_vectors() {
     assert_eq!(present, known, "stale or missing golden files");
     // The real windows are not trivial.
     for g in cases.iter().filter(|g| g.source != "synthetic") {
-        assert!(
-            g.notes.len() >= 16,
-            "{} has only {} notes",
-            g.name,
-            g.notes.len()
-        );
+        assert!(g.notes.len() >= 16, "{} has only {} notes", g.name, g.notes.len());
     }
 }

@@ -27,10 +27,7 @@ use cadenza_music::{detect_key, import_midi_file, ImportOptions, Note, PPQ};
 /// Datasets are read with every bar in the first meter (a few songs change meter; training reads
 /// them the same way).
 fn dataset(options: ImportOptions) -> ImportOptions {
-    ImportOptions {
-        meter_changes: cadenza_music::midi_import::MeterChanges::FirstMeter,
-        ..options
-    }
+    ImportOptions { meter_changes: cadenza_music::midi_import::MeterChanges::FirstMeter, ..options }
 }
 
 /// "C", "C#"/"Db", … "B" → pitch class.
@@ -84,20 +81,12 @@ fn parse_melody(text: &str) -> Vec<Note> {
         let (name, len) = token.split_once('/').expect(token);
         let len: u32 = len.parse().expect(token);
         if name != "r" {
-            let split = name
-                .find(|c: char| c.is_ascii_digit() || c == '-')
-                .expect(token);
+            let split = name.find(|c: char| c.is_ascii_digit() || c == '-').expect(token);
             let octave: i32 = name[split..].parse().expect(token);
             let pc = pitch_class(&name[..split]).expect(token) as i32;
             // Octave numbers follow C4 = 60; "B#" / "Cb" keep their written octave.
             let pitch = (octave + 1) * 12 + pc;
-            out.push(Note {
-                pitch: pitch as u8,
-                velocity: 90,
-                start: t,
-                end: t + len * PPQ / 4,
-                channel: 0,
-            });
+            out.push(Note { pitch: pitch as u8, velocity: 90, start: t, end: t + len * PPQ / 4, channel: 0 });
         }
         t += len * PPQ / 4;
     }
@@ -124,12 +113,7 @@ fn fixture_melodies_have_their_keys() {
         let got = detect_key(&notes).unwrap();
         count += 1;
         if (got.tonic, got.mode) != want {
-            wrong.push(format!(
-                "{}: want {}, got {}",
-                parts[0],
-                parts[1],
-                got.name()
-            ));
+            wrong.push(format!("{}: want {}, got {}", parts[0], parts[1], got.name()));
         }
     }
     assert!(count >= 8, "only {count} fixture melodies");
@@ -203,30 +187,16 @@ fn pop909_songs() -> Vec<Song> {
             .collect();
         let key = segments[0].1;
         // The first key lasts until the first segment with another key.
-        let first_end = segments
-            .iter()
-            .find(|s| s.1 != key)
-            .map(|_| segments.iter().take_while(|s| s.1 == key).last().unwrap().0);
+        let first_end =
+            segments.iter().find(|s| s.1 != key).map(|_| segments.iter().take_while(|s| s.1 == key).last().unwrap().0);
         let m = import_midi_file(&mid, &dataset(ImportOptions::track_named("MELODY")))
             .unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(m.track_names[m.track.unwrap()], "MELODY", "{id}");
         let first_span = match first_end {
             None => m.clip.notes.clone(),
-            Some(end) => m
-                .clip
-                .notes
-                .iter()
-                .filter(|n| seconds_at(n.start, &m.tempo_changes) < end)
-                .copied()
-                .collect(),
+            Some(end) => m.clip.notes.iter().filter(|n| seconds_at(n.start, &m.tempo_changes) < end).copied().collect(),
         };
-        songs.push(Song {
-            id,
-            notes: m.clip.notes,
-            first_span,
-            key,
-            key_changes: first_end.is_some(),
-        });
+        songs.push(Song { id, notes: m.clip.notes, first_span, key, key_changes: first_end.is_some() });
     }
     let _ = std::fs::remove_dir_all(&ann);
     songs
@@ -272,9 +242,7 @@ fn evaluate(finder: &KeyFinder, songs: &[Song]) -> [Score; 3] {
         let Some(first) = s.first_span.first() else {
             continue;
         };
-        for window in s
-            .first_span
-            .chunk_by(|a, b| (a.start - first.start) / WINDOW == (b.start - first.start) / WINDOW)
+        for window in s.first_span.chunk_by(|a, b| (a.start - first.start) / WINDOW == (b.start - first.start) / WINDOW)
         {
             if window.len() >= 8 {
                 out[2].add(got(window), s.key);
@@ -297,19 +265,10 @@ fn pop909_key_accuracy() {
     assert!(songs.len() >= 800);
     let mut rows = Vec::new();
     for profile in Profile::ALL {
-        for weighting in [
-            Weighting::Count,
-            Weighting::Duration,
-            Weighting::DurationCappedBeat,
-        ] {
+        for weighting in [Weighting::Count, Weighting::Duration, Weighting::DurationCappedBeat] {
             for final_note in [0.0, 0.05, 0.1, 0.2] {
                 for phrase_end in [0.0, 0.5, 1.0, 2.0] {
-                    let finder = KeyFinder {
-                        profile,
-                        weighting,
-                        final_note,
-                        phrase_end,
-                    };
+                    let finder = KeyFinder { profile, weighting, final_note, phrase_end };
                     rows.push((finder, evaluate(&finder, &songs)));
                 }
             }
@@ -344,27 +303,11 @@ fn pop909_key_accuracy() {
     });
     println!("best 5 by whole-melody exact:");
     for (f, [whole, span, win]) in rows.iter().take(5) {
-        println!(
-            "  {f:?}: {} | {} | {}",
-            whole.show(),
-            span.show(),
-            win.show()
-        );
+        println!("  {f:?}: {} | {} | {}", whole.show(), span.show(), win.show());
     }
-    println!(
-        "DEFAULT {:?}: {} | {} | {}",
-        KeyFinder::DEFAULT,
-        default[0].show(),
-        default[1].show(),
-        default[2].show()
-    );
+    println!("DEFAULT {:?}: {} | {} | {}", KeyFinder::DEFAULT, default[0].show(), default[1].show(), default[2].show());
     let plain = evaluate(&KeyFinder::KRUMHANSL_SCHMUCKLER, &songs);
-    println!(
-        "plain Krumhansl-Schmuckler: {} | {} | {}",
-        plain[0].show(),
-        plain[1].show(),
-        plain[2].show()
-    );
+    println!("plain Krumhansl-Schmuckler: {} | {} | {}", plain[0].show(), plain[1].show(), plain[2].show());
     let misses: Vec<String> = songs
         .iter()
         .filter_map(|s| {

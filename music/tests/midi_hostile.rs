@@ -6,8 +6,7 @@ mod common;
 use std::time::Instant;
 
 use cadenza_music::{
-    encode_melody, export_midi, import_midi, Clip, ExportOptions, ImportOptions, MusicError, Note,
-    TimeSignature,
+    encode_melody, export_midi, import_midi, Clip, ExportOptions, ImportOptions, MusicError, Note, TimeSignature,
 };
 use common::*;
 
@@ -43,10 +42,7 @@ fn every_truncation_is_refused_or_read_with_a_repair_note() {
     for len in 0..bytes.len() {
         match import(&bytes[..len]) {
             Err(MusicError::MidiMalformed(m)) => {
-                assert!(
-                    m.contains("byte") || m.contains("not a MIDI file"),
-                    "{len}: says where: {m}"
-                );
+                assert!(m.contains("byte") || m.contains("not a MIDI file"), "{len}: says where: {m}");
             }
             Ok(m) => {
                 assert!(!m.repairs.is_empty(), "prefix of {len} bytes read silently");
@@ -69,11 +65,7 @@ fn wrong_chunk_lengths_are_read_with_a_repair_note() {
         wrong[len_at..len_at + 4].copy_from_slice(&declared.to_be_bytes());
         let m = import(&wrong).unwrap();
         assert_eq!(m.clip, want, "length field {declared}");
-        assert!(
-            m.repairs.iter().any(|r| r.contains("length field")),
-            "{declared}: {:?}",
-            m.repairs
-        );
+        assert!(m.repairs.iter().any(|r| r.contains("length field")), "{declared}: {:?}", m.repairs);
     }
     // A wrong length on the first of two tracks: the second is still found.
     let two = smf(1, 2, 480, &[simple_track(), simple_track()]);
@@ -83,31 +75,23 @@ fn wrong_chunk_lengths_are_read_with_a_repair_note() {
 
     let mut header_len = good.clone();
     header_len[4..8].copy_from_slice(&2u32.to_be_bytes());
-    let Err(MusicError::MidiMalformed(m)) = import(&header_len) else {
-        panic!("a 2-byte header is refused")
-    };
+    let Err(MusicError::MidiMalformed(m)) = import(&header_len) else { panic!("a 2-byte header is refused") };
     assert!(m.contains("at byte 0") && m.contains("at least 6"), "{m}");
     // Declares two tracks, has one: the one is read.
     let m = import(&smf(1, 2, 480, &[simple_track()])).unwrap();
     assert_eq!(m.clip, want);
     assert!(m.repairs.iter().any(|r| r.contains("declares 2")));
     for bad in [&b"RIFF\x00"[..], b"not midi at all", b""] {
-        let Err(MusicError::MidiMalformed(m)) = import(bad) else {
-            panic!("{bad:?} is refused")
-        };
+        let Err(MusicError::MidiMalformed(m)) = import(bad) else { panic!("{bad:?} is refused") };
         assert!(m.contains("not a MIDI file"), "{m}");
     }
     // A data byte with no running status to apply: refused, saying where.
     let bad_event = track(&[ev(0, &[60, 100]), end_of_track(0)]);
-    let Err(MusicError::MidiMalformed(m)) = import(&smf(0, 1, 480, &[bad_event])) else {
-        panic!("refused")
-    };
+    let Err(MusicError::MidiMalformed(m)) = import(&smf(0, 1, 480, &[bad_event])) else { panic!("refused") };
     assert!(m.contains("track 1, byte 23") && m.contains("running status"), "{m}");
     // A status byte inside a note-on's data.
     let cut = track(&[ev(0, &[0x90, 60, 0x90]), end_of_track(0)]);
-    let Err(MusicError::MidiMalformed(m)) = import(&smf(0, 1, 480, &[cut])) else {
-        panic!("refused")
-    };
+    let Err(MusicError::MidiMalformed(m)) = import(&smf(0, 1, 480, &[cut])) else { panic!("refused") };
     assert!(m.contains("note-on") && m.contains("byte 25"), "{m}");
 }
 
@@ -126,12 +110,8 @@ fn files_as_real_programs_write_them() {
     let m = import(&smf(0, 1, 480, &[t])).unwrap();
     assert_eq!(m.clip.notes, want.notes);
     // No end-of-track, trailing garbage, a RIFF wrapper, an unknown chunk.
-    let no_end = track(&[
-        ev(0, &[0x90, 60, 100]),
-        ev(240, &[0x80, 60, 0]),
-        ev(0, &[0x90, 62, 100]),
-        ev(240, &[0x80, 62, 0]),
-    ]);
+    let no_end =
+        track(&[ev(0, &[0x90, 60, 100]), ev(240, &[0x80, 60, 0]), ev(0, &[0x90, 62, 100]), ev(240, &[0x80, 62, 0])]);
     let m = import(&smf(0, 1, 480, std::slice::from_ref(&no_end))).unwrap();
     assert_eq!(m.clip.notes, want.notes);
     assert!(m.repairs.iter().any(|r| r.contains("no end-of-track")));
@@ -172,11 +152,7 @@ fn files_as_real_programs_write_them() {
 #[test]
 fn meter_changes_are_refused_naming_the_bar() {
     // Two bars of 4/4, then 3/4 with notes in it.
-    let conductor = track(&[
-        meta(0, 0x58, &[4, 2, 24, 8]),
-        meta(3840, 0x58, &[3, 2, 24, 8]),
-        end_of_track(0),
-    ]);
+    let conductor = track(&[meta(0, 0x58, &[4, 2, 24, 8]), meta(3840, 0x58, &[3, 2, 24, 8]), end_of_track(0)]);
     let notes = track(&[
         ev(0, &[0x90, 60, 100]),
         ev(3840, &[0x80, 60, 0]),
@@ -202,42 +178,23 @@ fn meter_changes_are_refused_naming_the_bar() {
     .unwrap();
     assert_eq!(m.time_signature_changes.len(), 2);
     // A change after the music has ended changes nothing.
-    let late = track(&[
-        ev(0, &[0x90, 60, 100]),
-        ev(480, &[0x80, 60, 0]),
-        meta(3360, 0x58, &[3, 2, 24, 8]),
-        end_of_track(0),
-    ]);
+    let late =
+        track(&[ev(0, &[0x90, 60, 100]), ev(480, &[0x80, 60, 0]), meta(3360, 0x58, &[3, 2, 24, 8]), end_of_track(0)]);
     assert!(import(&smf(0, 1, 480, &[late])).is_ok());
 }
 
 #[test]
 fn absurd_timing() {
-    assert_eq!(
-        import(&smf(0, 1, 0, &[simple_track()])),
-        Err(MusicError::InvalidPpq(0))
-    );
+    assert_eq!(import(&smf(0, 1, 0, &[simple_track()])), Err(MusicError::InvalidPpq(0)));
     // SMPTE: -25 fps (0xE7), 40 subframes.
     assert_eq!(
         import(&smf(0, 1, 0xE728, &[simple_track()])),
-        Err(MusicError::SmpteTimingUnsupported {
-            fps: 25,
-            subframes: 40
-        })
+        Err(MusicError::SmpteTimingUnsupported { fps: 25, subframes: 40 })
     );
-    assert_eq!(
-        import(&smf(3, 1, 480, &[simple_track()])),
-        Err(MusicError::MidiFormatUnsupported(3))
-    );
+    assert_eq!(import(&smf(3, 1, 480, &[simple_track()])), Err(MusicError::MidiFormatUnsupported(3)));
     // Frame-rate byte 0x80 (-128) overflows midly's negation (found by cargo fuzz); -23 fps does not exist.
-    assert!(matches!(
-        import(&smf(1, 0, 0x8051, &[])),
-        Err(MusicError::MidiMalformed(_))
-    ));
-    assert!(matches!(
-        import(&smf(1, 1, 0xE900, &[simple_track()])),
-        Err(MusicError::MidiMalformed(_))
-    ));
+    assert!(matches!(import(&smf(1, 0, 0x8051, &[])), Err(MusicError::MidiMalformed(_))));
+    assert!(matches!(import(&smf(1, 1, 0xE900, &[simple_track()])), Err(MusicError::MidiMalformed(_))));
     // An impossible tempo says nothing about the beats: ignored, with a repair note.
     for us in [0u32, 1, 59_999, 6_000_001, 0xFF_FFFF] {
         let t = track(&[tempo(0, us), end_of_track(0)]);
@@ -248,41 +205,18 @@ fn absurd_timing() {
     // An unreadable time signature leaves the bars unknown: refused, saying where.
     for (num, pow) in [(0u8, 2u8), (4, 8), (4, 255)] {
         let t = track(&[meta(0, 0x58, &[num, pow, 24, 8]), end_of_track(0)]);
-        let Err(MusicError::MidiMalformed(m)) = import(&smf(0, 1, 480, &[t])) else {
-            panic!("{num}/{pow}")
-        };
+        let Err(MusicError::MidiMalformed(m)) = import(&smf(0, 1, 480, &[t])) else { panic!("{num}/{pow}") };
         assert!(m.contains("track 1, byte 22 (tick 0)") && m.contains("time signature"), "{m}");
     }
     // PPQ 1 and a delta of 2^28-1 ticks: past u32 at 480 PPQ.
     let t = track(&[ev(0x0FFF_FFFF, &[0x90, 60, 100]), end_of_track(0)]);
-    assert!(matches!(
-        import(&smf(0, 1, 1, &[t])),
-        Err(MusicError::ClipTooLong { .. })
-    ));
+    assert!(matches!(import(&smf(0, 1, 1, &[t])), Err(MusicError::ClipTooLong { .. })));
     // Far but representable: more than u16::MAX bars.
     let t = track(&[ev(0x0FFF_FFFF, &[0x90, 60, 100]), end_of_track(0)]);
-    assert!(matches!(
-        import(&smf(0, 1, 480, &[t])),
-        Err(MusicError::ClipTooLong { .. })
-    ));
+    assert!(matches!(import(&smf(0, 1, 480, &[t])), Err(MusicError::ClipTooLong { .. })));
     // Highest PPQ is fine.
-    let m = import(&smf(
-        0,
-        1,
-        0x7FFF,
-        &[track(&[ev(0x7FFF, &[0x90, 60, 1]), end_of_track(0x7FFF)])],
-    ))
-    .unwrap();
-    assert_eq!(
-        m.clip.notes,
-        vec![Note {
-            pitch: 60,
-            velocity: 1,
-            start: 480,
-            end: 960,
-            channel: 0
-        }]
-    );
+    let m = import(&smf(0, 1, 0x7FFF, &[track(&[ev(0x7FFF, &[0x90, 60, 1]), end_of_track(0x7FFF)])])).unwrap();
+    assert_eq!(m.clip.notes, vec![Note { pitch: 60, velocity: 1, start: 480, end: 960, channel: 0 }]);
 }
 
 #[test]
@@ -320,14 +254,8 @@ fn hundred_thousand_notes_fast_and_limit() {
     assert_eq!(m.clip.notes.len(), 100_000);
     assert!(took.as_secs_f64() < 5.0, "import took {took:?}");
     assert!(m.clip.notes.windows(2).all(|w| w[0].start <= w[1].start));
-    let limited = ImportOptions {
-        max_notes: 99_999,
-        ..ImportOptions::default()
-    };
-    assert_eq!(
-        import_midi(&bytes, &limited),
-        Err(MusicError::TooManyNotes { limit: 99_999 })
-    );
+    let limited = ImportOptions { max_notes: 99_999, ..ImportOptions::default() };
+    assert_eq!(import_midi(&bytes, &limited), Err(MusicError::TooManyNotes { limit: 99_999 }));
     // Export and re-import the big clip too.
     let out = export_midi(&m.clip, &ExportOptions::default()).unwrap();
     assert_eq!(import(&out).unwrap().clip, m.clip);
@@ -335,20 +263,9 @@ fn hundred_thousand_notes_fast_and_limit() {
 
 #[test]
 fn non_four_four_reaches_the_encoder_as_a_typed_error() {
-    let t = track(&[
-        meta(0, 0x58, &[6, 3, 24, 8]),
-        ev(0, &[0x90, 60, 100]),
-        ev(240, &[0x80, 60, 0]),
-        end_of_track(0),
-    ]);
+    let t = track(&[meta(0, 0x58, &[6, 3, 24, 8]), ev(0, &[0x90, 60, 100]), ev(240, &[0x80, 60, 0]), end_of_track(0)]);
     let m = import(&smf(0, 1, 480, &[t])).unwrap();
-    assert_eq!(
-        encode_melody(&m.clip),
-        Err(MusicError::TimeSignatureUnsupported {
-            numerator: 6,
-            denominator: 8
-        })
-    );
+    assert_eq!(encode_melody(&m.clip), Err(MusicError::TimeSignatureUnsupported { numerator: 6, denominator: 8 }));
 }
 
 #[test]

@@ -8,13 +8,7 @@ use cadenza_music::{import_midi, ImportOptions, MusicError, Note, TimeSignature,
 use common::*;
 
 fn n(pitch: u8, velocity: u8, start: u32, end: u32, channel: u8) -> Note {
-    Note {
-        pitch,
-        velocity,
-        start,
-        end,
-        channel,
-    }
+    Note { pitch, velocity, start, end, channel }
 }
 
 #[test]
@@ -34,17 +28,8 @@ fn format0_running_status_zero_velocity_and_rescaling() {
     assert_eq!(m.source_ppq, 96);
     assert_eq!(m.tempo_us_per_quarter, 400_000);
     assert!((m.bpm() - 150.0).abs() < 1e-9);
-    assert_eq!(
-        m.clip.time_signature,
-        TimeSignature {
-            numerator: 3,
-            denominator: 4
-        }
-    );
-    assert_eq!(
-        m.clip.notes,
-        vec![n(60, 100, 0, 480, 0), n(62, 90, 240, 480, 0)]
-    );
+    assert_eq!(m.clip.time_signature, TimeSignature { numerator: 3, denominator: 4 });
+    assert_eq!(m.clip.notes, vec![n(60, 100, 0, 480, 0), n(62, 90, 240, 480, 0)]);
     // Track ends at 192 ticks = 960 at 480 PPQ = 2 quarters; a 3/4 bar is 1440: one bar.
     assert_eq!(m.clip.bars, 1);
     assert!(!m.clip.is_drum);
@@ -61,10 +46,7 @@ fn rescaling_rounds_absolute_times_and_keeps_notes_nonempty() {
         end_of_track(0),
     ]);
     let m = import_midi(&smf(0, 1, 1000, &[t]), &ImportOptions::default()).unwrap();
-    assert_eq!(
-        m.clip.notes,
-        vec![n(60, 100, 0, 1, 0), n(61, 100, 480, 481, 0)]
-    );
+    assert_eq!(m.clip.notes, vec![n(60, 100, 0, 1, 0), n(61, 100, 480, 481, 0)]);
 }
 
 #[test]
@@ -79,14 +61,7 @@ fn overlapping_same_pitch_closes_earliest_and_open_notes_end_with_track() {
         end_of_track(80),
     ]);
     let m = import_midi(&smf(0, 1, 480, &[t]), &ImportOptions::default()).unwrap();
-    assert_eq!(
-        m.clip.notes,
-        vec![
-            n(60, 10, 0, 200, 0),
-            n(60, 20, 100, 300, 0),
-            n(64, 30, 300, 380, 1)
-        ]
-    );
+    assert_eq!(m.clip.notes, vec![n(60, 10, 0, 200, 0), n(60, 20, 100, 300, 0), n(64, 30, 300, 380, 1)]);
 }
 
 fn three_track_file() -> Vec<u8> {
@@ -97,12 +72,7 @@ fn three_track_file() -> Vec<u8> {
         meta(0, 0x58, &[6, 3, 24, 8]),
         end_of_track(0),
     ]);
-    let melody = track(&[
-        meta(0, 0x03, b"MELODY"),
-        ev(0, &[0x90, 72, 90]),
-        ev(480, &[0x80, 72, 0]),
-        end_of_track(0),
-    ]);
+    let melody = track(&[meta(0, 0x03, b"MELODY"), ev(0, &[0x90, 72, 90]), ev(480, &[0x80, 72, 0]), end_of_track(0)]);
     let drums = track(&[
         meta(0, 0x03, b"Drums "),
         ev(0, &[0x99, 36, 100]),
@@ -126,25 +96,10 @@ fn format1_metas_and_track_selection() {
     assert_eq!(all.tempo_us_per_quarter, 600_000);
     assert_eq!(
         all.tempo_changes,
-        vec![
-            TempoChange {
-                tick: 0,
-                us_per_quarter: 600_000
-            },
-            TempoChange {
-                tick: 1920,
-                us_per_quarter: 500_000
-            }
-        ]
+        vec![TempoChange { tick: 0, us_per_quarter: 600_000 }, TempoChange { tick: 1920, us_per_quarter: 500_000 }]
     );
     assert_eq!(all.time_signature_changes.len(), 2);
-    assert_eq!(
-        all.time_signature_changes[1].time_signature,
-        TimeSignature {
-            numerator: 6,
-            denominator: 8
-        }
-    );
+    assert_eq!(all.time_signature_changes[1].time_signature, TimeSignature { numerator: 6, denominator: 8 });
     assert_eq!(all.clip.time_signature, TimeSignature::FOUR_FOUR);
     // Drum track ends at 3960 ticks -> 3 bars of 4/4.
     assert_eq!(all.clip.bars, 3);
@@ -158,37 +113,16 @@ fn format1_metas_and_track_selection() {
     let drums = import_midi(&bytes, &ImportOptions::track_named("drums")).unwrap();
     assert_eq!(drums.track, Some(2));
     assert!(drums.clip.is_drum);
-    assert_eq!(
-        drums.clip.notes,
-        vec![n(36, 100, 0, 60, 9), n(42, 80, 60, 120, 9)]
-    );
+    assert_eq!(drums.clip.notes, vec![n(36, 100, 0, 60, 9), n(42, 80, 60, 120, 9)]);
 
-    let by_index = ImportOptions {
-        track: TrackSelect::Index(2),
-        ..ImportOptions::default()
-    };
+    let by_index = ImportOptions { track: TrackSelect::Index(2), ..ImportOptions::default() };
     assert_eq!(import_midi(&bytes, &by_index).unwrap().clip, drums.clip);
-    let only_ch10 = ImportOptions {
-        channel: Some(9),
-        ..ImportOptions::default()
-    };
-    assert_eq!(
-        import_midi(&bytes, &only_ch10).unwrap().clip.notes,
-        drums.clip.notes
-    );
+    let only_ch10 = ImportOptions { channel: Some(9), ..ImportOptions::default() };
+    assert_eq!(import_midi(&bytes, &only_ch10).unwrap().clip.notes, drums.clip.notes);
 
     assert_eq!(
-        import_midi(
-            &bytes,
-            &ImportOptions {
-                track: TrackSelect::Index(3),
-                ..ImportOptions::default()
-            }
-        ),
-        Err(MusicError::TrackIndexOutOfRange {
-            index: 3,
-            tracks: 3
-        })
+        import_midi(&bytes, &ImportOptions { track: TrackSelect::Index(3), ..ImportOptions::default() }),
+        Err(MusicError::TrackIndexOutOfRange { index: 3, tracks: 3 })
     );
     assert_eq!(
         import_midi(&bytes, &ImportOptions::track_named("BASS")),
@@ -207,13 +141,7 @@ fn last_meta_at_a_tick_is_in_effect() {
         end_of_track(0),
     ]);
     let m = import_midi(&smf(0, 1, 480, &[t]), &ImportOptions::default()).unwrap();
-    assert_eq!(
-        m.clip.time_signature,
-        TimeSignature {
-            numerator: 1,
-            denominator: 4
-        }
-    );
+    assert_eq!(m.clip.time_signature, TimeSignature { numerator: 1, denominator: 4 });
     assert_eq!(m.tempo_us_per_quarter, 545_454);
     assert_eq!(m.clip.bars, 0);
     assert!(m.clip.notes.is_empty());

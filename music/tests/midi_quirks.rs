@@ -13,12 +13,8 @@ fn dir() -> PathBuf {
 }
 
 fn rows(m: &cadenza_music::MidiImport) -> Vec<[u32; 5]> {
-    let mut r: Vec<[u32; 5]> = m
-        .clip
-        .notes
-        .iter()
-        .map(|n| [n.pitch as u32, n.velocity as u32, n.start, n.end, n.channel as u32])
-        .collect();
+    let mut r: Vec<[u32; 5]> =
+        m.clip.notes.iter().map(|n| [n.pitch as u32, n.velocity as u32, n.start, n.end, n.channel as u32]).collect();
     r.sort_by_key(|n| (n[2], n[0], n[3], n[4], n[1]));
     r
 }
@@ -31,8 +27,7 @@ fn reads_what_mido_reads_and_what_mido_refuses_but_is_clear() {
     assert!(expected.len() >= 90);
     let (mut same_as_mido, mut repaired) = (0, 0);
     for (name, want) in expected {
-        let m = import_midi_file(dir().join(name), &ImportOptions::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let m = import_midi_file(dir().join(name), &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         if let Some(notes) = want.get("notes") {
             let notes: Vec<[u32; 5]> = serde_json::from_value(notes.clone()).unwrap();
             assert_eq!(rows(&m), notes, "{name}: the notes mido reads");

@@ -16,19 +16,11 @@ use std::path::PathBuf;
 use cadenza_music::golden::GoldenCase;
 use cadenza_music::preprocess::{grid_rows, tick_rows, DRUM_STEPS, MELODY_STEPS};
 use cadenza_music::spec::Spec;
-use cadenza_music::{
-    preprocess_drums, preprocess_melody, Clip, DrumMap, Note, PrepReport, TimeSignature, Window,
-};
+use cadenza_music::{preprocess_drums, preprocess_melody, Clip, DrumMap, Note, PrepReport, TimeSignature, Window};
 use serde_json::{json, Value};
 
 fn note(pitch: u8, velocity: u8, start: u32, end: u32, channel: u8) -> Note {
-    Note {
-        pitch,
-        velocity,
-        start,
-        end,
-        channel,
-    }
+    Note { pitch, velocity, start, end, channel }
 }
 
 fn m(pitch: u8, start: u32, end: u32) -> Note {
@@ -40,12 +32,7 @@ fn d(pitch: u8, velocity: u8, start: u32, channel: u8) -> Note {
 }
 
 fn clip(bars: u16, is_drum: bool, notes: Vec<Note>) -> Clip {
-    let mut c = Clip {
-        notes,
-        bars,
-        time_signature: TimeSignature::FOUR_FOUR,
-        is_drum,
-    };
+    let mut c = Clip { notes, bars, time_signature: TimeSignature::FOUR_FOUR, is_drum };
     c.sort();
     c
 }
@@ -68,10 +55,7 @@ fn from_golden(file: &str) -> (String, Clip) {
     let path = golden_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let g = GoldenCase::from_json(&text).unwrap();
-    (
-        format!("{}/{file}", Spec::embedded().golden.folder),
-        g.clip(),
-    )
+    (format!("{}/{file}", Spec::embedded().golden.folder), g.clip())
 }
 
 fn cases() -> Vec<Case> {
@@ -289,19 +273,8 @@ fn compute(c: &Case) -> Value {
             ("window", rows(grid_rows(&p.stages.window.notes))),
             ("map_drums", mapped),
         ];
-        assert_eq!(
-            steps
-                .iter()
-                .map(|s| s.0)
-                .chain(["encode"])
-                .collect::<Vec<_>>(),
-            DRUM_STEPS
-        );
-        (
-            steps,
-            p.tokens.iter().map(|&t| t as u32).collect(),
-            report_json(&p.report, true),
-        )
+        assert_eq!(steps.iter().map(|s| s.0).chain(["encode"]).collect::<Vec<_>>(), DRUM_STEPS);
+        (steps, p.tokens.iter().map(|&t| t as u32).collect(), report_json(&p.report, true))
     } else {
         let p = preprocess_melody(&[&c.clip], c.window).unwrap().remove(0);
         let s = &p.stages;
@@ -310,27 +283,10 @@ fn compute(c: &Case) -> Value {
             ("quantize", rows(grid_rows(&s.quantize.notes))),
             ("window", rows(grid_rows(&s.window.notes))),
             ("fit_range", rows(grid_rows(&s.fit_range.notes))),
-            (
-                "skyline",
-                s.skyline
-                    .iter()
-                    .map(|n| vec![n.pitch as i64, n.step as i64, n.end_step as i64])
-                    .collect(),
-            ),
+            ("skyline", s.skyline.iter().map(|n| vec![n.pitch as i64, n.step as i64, n.end_step as i64]).collect()),
         ];
-        assert_eq!(
-            steps
-                .iter()
-                .map(|s| s.0)
-                .chain(["encode"])
-                .collect::<Vec<_>>(),
-            MELODY_STEPS
-        );
-        (
-            steps,
-            p.tokens.iter().map(|&t| t as u32).collect(),
-            report_json(&p.report, false),
-        )
+        assert_eq!(steps.iter().map(|s| s.0).chain(["encode"]).collect::<Vec<_>>(), MELODY_STEPS);
+        (steps, p.tokens.iter().map(|&t| t as u32).collect(), report_json(&p.report, false))
     };
     let window = match c.window {
         Window::Whole => Value::Null,
@@ -351,9 +307,7 @@ fn compute(c: &Case) -> Value {
 }
 
 fn rows(r: Vec<[u32; 5]>) -> Vec<Vec<i64>> {
-    r.iter()
-        .map(|x| x.iter().map(|&v| v as i64).collect())
-        .collect()
+    r.iter().map(|x| x.iter().map(|&v| v as i64).collect()).collect()
 }
 
 /// One key per line, one note per line (readable diffs), like the encoding golden files.
@@ -363,10 +317,7 @@ fn to_text(v: &Value) -> String {
         if items.is_empty() {
             "[]".to_string()
         } else {
-            let inner: Vec<String> = items
-                .iter()
-                .map(|x| format!("{indent}  {}", s(x)))
-                .collect();
+            let inner: Vec<String> = items.iter().map(|x| format!("{indent}  {}", s(x))).collect();
             format!("[\n{}\n{indent}]", inner.join(",\n"))
         }
     };
@@ -374,10 +325,7 @@ fn to_text(v: &Value) -> String {
     for key in ["name", "source", "kind", "bars", "description", "window"] {
         out += &format!("  \"{key}\": {},\n", s(&v[key]));
     }
-    out += &format!(
-        "  \"notes\": {},\n",
-        list(v["notes"].as_array().unwrap(), "  ")
-    );
+    out += &format!("  \"notes\": {},\n", list(v["notes"].as_array().unwrap(), "  "));
     let steps: Vec<String> = v["steps"]
         .as_array()
         .unwrap()
@@ -403,12 +351,7 @@ fn preprocess_golden_cases() {
     for c in &cases {
         let v = compute(c);
         let text = to_text(&v);
-        assert_eq!(
-            serde_json::from_str::<Value>(&text).unwrap(),
-            v,
-            "{}",
-            c.name
-        );
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v, "{}", c.name);
         let path = golden_dir().join(format!("{}.json", c.name));
         if regen {
             std::fs::write(&path, &text).unwrap();
@@ -434,15 +377,7 @@ fn preprocess_golden_cases() {
     assert_eq!(present, known, "stale or missing preprocess golden files");
     let reports: Vec<Value> = cases.iter().map(|c| compute(c)["report"].clone()).collect();
     let any = |key: &str| reports.iter().any(|r| r[key].as_i64().unwrap_or(0) != 0);
-    for key in [
-        "trimmed",
-        "past_end",
-        "outside_window",
-        "shift",
-        "folded",
-        "polyphony",
-        "unmapped",
-    ] {
+    for key in ["trimmed", "past_end", "outside_window", "shift", "folded", "polyphony", "unmapped"] {
         assert!(any(key), "no case exercises {key}");
     }
 }

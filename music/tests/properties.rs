@@ -5,17 +5,13 @@ use std::collections::HashMap;
 
 use cadenza_music::spec::{GROOVE_FLOATS_PER_STEP, TICKS_PER_STEP};
 use cadenza_music::{
-    decode_drums, decode_groove, decode_melody, encode_drums, encode_groove, encode_melody,
-    encode_tap, export_midi, import_midi, quantize_clip, transpose_into_range, Clip, DrumMap,
-    ExportOptions, ImportOptions, Note, TimeSignature,
+    decode_drums, decode_groove, decode_melody, encode_drums, encode_groove, encode_melody, encode_tap, export_midi,
+    import_midi, quantize_clip, transpose_into_range, Clip, DrumMap, ExportOptions, ImportOptions, Note, TimeSignature,
 };
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 96,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 96, ..ProptestConfig::default() }
 }
 
 fn any_time_signature() -> impl Strategy<Value = TimeSignature> {
@@ -28,46 +24,17 @@ fn any_time_signature() -> impl Strategy<Value = TimeSignature> {
 
 /// Anything a buggy caller could put in a clip.
 fn arbitrary_clip() -> impl Strategy<Value = Clip> {
-    let note = (
-        any::<u8>(),
-        any::<u8>(),
-        any::<u32>(),
-        any::<u32>(),
-        any::<u8>(),
-    )
-        .prop_map(|(pitch, velocity, start, end, channel)| Note {
-            pitch,
-            velocity,
-            start,
-            end,
-            channel,
-        });
-    let small_note = (
-        any::<u8>(),
-        any::<u8>(),
-        0u32..8000,
-        0u32..8000,
-        any::<u8>(),
-    )
-        .prop_map(|(pitch, velocity, start, end, channel)| Note {
-            pitch,
-            velocity,
-            start,
-            end,
-            channel,
-        });
+    let note = (any::<u8>(), any::<u8>(), any::<u32>(), any::<u32>(), any::<u8>())
+        .prop_map(|(pitch, velocity, start, end, channel)| Note { pitch, velocity, start, end, channel });
+    let small_note = (any::<u8>(), any::<u8>(), 0u32..8000, 0u32..8000, any::<u8>())
+        .prop_map(|(pitch, velocity, start, end, channel)| Note { pitch, velocity, start, end, channel });
     (
         prop::collection::vec(prop_oneof![note, small_note], 0..40),
         prop_oneof![20 => 0u16..5, 1 => Just(200u16)],
         any_time_signature(),
         any::<bool>(),
     )
-        .prop_map(|(notes, bars, time_signature, is_drum)| Clip {
-            notes,
-            bars,
-            time_signature,
-            is_drum,
-        })
+        .prop_map(|(notes, bars, time_signature, is_drum)| Clip { notes, bars, time_signature, is_drum })
 }
 
 /// A monophonic melody already on the grid: velocity 100, channel 0 (what decode produces).
@@ -84,13 +51,7 @@ fn grid_melody() -> impl Strategy<Value = Clip> {
                     break;
                 }
                 let end = (start + len).min(steps);
-                clip.notes.push(Note {
-                    pitch,
-                    velocity: 100,
-                    start: start * 120,
-                    end: end * 120,
-                    channel: 0,
-                });
+                clip.notes.push(Note { pitch, velocity: 100, start: start * 120, end: end * 120, channel: 0 });
                 at = end;
             }
             clip
@@ -120,12 +81,7 @@ fn exportable_clip() -> impl Strategy<Value = Clip> {
                 .boxed()
         };
         (notes, any::<bool>()).prop_map(move |(notes, all_drums)| {
-            let mut clip = Clip {
-                notes,
-                bars,
-                time_signature: ts,
-                is_drum: false,
-            };
+            let mut clip = Clip { notes, bars, time_signature: ts, is_drum: false };
             if all_drums {
                 for n in &mut clip.notes {
                     n.channel = 9;

@@ -32,7 +32,9 @@ use std::sync::Arc;
 
 use crossbeam::queue::ArrayQueue;
 
-use crate::messages::{JamAnswer, JobError, JobPurpose, JobRequest, PlaybackClip, RtRequest, ToolSettings, WorkerEvent};
+use crate::messages::{
+    JamAnswer, JobError, JobPurpose, JobRequest, PlaybackClip, RtRequest, ToolSettings, WorkerEvent,
+};
 use crate::session::SessionField;
 
 /// How many request boxes exist; each holds a full capture, so a handful is plenty.

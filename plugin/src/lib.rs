@@ -39,8 +39,8 @@ pub mod tools;
 pub mod worker;
 
 use audio::capture::Capture;
-use audio::jam::Jam;
 use audio::events::EventList;
+use audio::jam::Jam;
 use audio::player::Player;
 use audio::preview::PreviewSynth;
 use audio::transport::BlockTiming;
@@ -179,7 +179,6 @@ impl Cadenza {
         self.worker_end.inject_exit();
     }
 }
-
 
 impl Plugin for Cadenza {
     const NAME: &'static str = "Cadenza";

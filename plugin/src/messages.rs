@@ -159,17 +159,33 @@ impl JobError {
 /// What the worker says about a job, for the editor.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerEvent {
-    Started { id: u64 },
+    Started {
+        id: u64,
+    },
     /// `detected_key`: with Key: Auto, the key the engine found in the input and kept the new
     /// notes to (e.g. "A:minor"), for the panel to show.
-    Finished { id: u64, variations: usize, detected_key: Option<cadenza_engine::KeyScale> },
-    Failed { id: u64, error: JobError },
+    Finished {
+        id: u64,
+        variations: usize,
+        detected_key: Option<cadenza_engine::KeyScale>,
+    },
+    Failed {
+        id: u64,
+        error: JobError,
+    },
     /// Something the musician should know about a finished job (e.g. chords reduced to the top
     /// line, a variation that came out with no new notes and was made again, a continuation
     /// that starts right after the music instead of after a long silent tail).
-    Warning { id: u64, message: String },
+    Warning {
+        id: u64,
+        message: String,
+    },
     /// A Jam answer went to the audio thread (and into the results list).
-    JamAnswered { id: u64, call: Clip, answer: Clip },
+    JamAnswered {
+        id: u64,
+        call: Clip,
+        answer: Clip,
+    },
 }
 
 /// One event of a playback clip, in the clip's own ticks.

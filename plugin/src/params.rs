@@ -210,16 +210,11 @@ pub struct CadenzaParams {
 impl CadenzaParams {
     pub fn new(session: Arc<SessionField>) -> Self {
         Self {
-            temperature: FloatParam::new(
-                "Temperature",
-                1.0,
-                FloatRange::Linear { min: 0.0, max: 2.0 },
-            )
-            .with_step_size(0.01)
-            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            temperature: FloatParam::new("Temperature", 1.0, FloatRange::Linear { min: 0.0, max: 2.0 })
+                .with_step_size(0.01)
+                .with_value_to_string(formatters::v2s_f32_rounded(2)),
             variations: IntParam::new("Variations", 4, IntRange::Linear { min: 1, max: 16 }),
-            length_bars: IntParam::new("Length", 4, IntRange::Linear { min: 1, max: 32 })
-                .with_unit(" bars"),
+            length_bars: IntParam::new("Length", 4, IntRange::Linear { min: 1, max: 32 }).with_unit(" bars"),
             tool: EnumParam::new("Tool", Tool::Continue),
             mode: EnumParam::new("Mode", Mode::Melody),
             interp_steps: IntParam::new("Interpolation steps", 5, IntRange::Linear { min: 1, max: 16 }),
@@ -231,8 +226,7 @@ impl CadenzaParams {
             capture_armed: BoolParam::new("Capture", true)
                 .with_value_to_string(Arc::new(|armed| if armed { "Armed" } else { "Off" }.into()))
                 .with_string_to_value(Arc::new(parse_armed)),
-            capture_bars: IntParam::new("Capture bars", 4, IntRange::Linear { min: 1, max: 32 })
-                .with_unit(" bars"),
+            capture_bars: IntParam::new("Capture bars", 4, IntRange::Linear { min: 1, max: 32 }).with_unit(" bars"),
             generate: BoolParam::new("Generate", false),
             key: EnumParam::new("Key", KeyRoot::Auto),
             humanize: BoolParam::new("Humanize", true),

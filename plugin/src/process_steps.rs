@@ -123,7 +123,9 @@ impl Cadenza {
                 NoteEvent::NoteOff { timing, channel, key, .. } => (timing, channel, key, false),
                 _ => continue,
             };
-            let (Some(ch), Some(pitch), Some(beat)) = (ch.number(), pitch.number(), timing.beat_at(at)) else { continue };
+            let (Some(ch), Some(pitch), Some(beat)) = (ch.number(), pitch.number(), timing.beat_at(at)) else {
+                continue;
+            };
             if on {
                 self.jam.render(timing, rendered, at, channel, &mut self.jam_events);
                 rendered = at;
@@ -209,4 +211,3 @@ pub(crate) fn as_out_event(event: &PluginNoteEvent<Cadenza>) -> Option<OutEvent>
         _ => None,
     }
 }
-

@@ -44,7 +44,6 @@ struct SavedSession {
     kept: Vec<Clip>,
 }
 
-
 impl From<serde_json::Value> for Session {
     fn from(value: serde_json::Value) -> Self {
         Session::from_saved(value).unwrap_or_else(|reason| {

@@ -17,9 +17,11 @@ use std::time::Duration;
 
 use cadenza_music::Clip;
 
-pub use crate::channels::{Progress, WorkerState};
 use crate::channels::WorkerEnd;
-use crate::messages::{JamAnswer, JobError, JobPurpose, JobRequest, PlaybackClip, RtRequest, RtRequestKind, WorkerEvent};
+pub use crate::channels::{Progress, WorkerState};
+use crate::messages::{
+    JamAnswer, JobError, JobPurpose, JobRequest, PlaybackClip, RtRequest, RtRequestKind, WorkerEvent,
+};
 use crate::params::Mode;
 
 /// How often the worker looks at its queues; the audio thread never wakes it (a syscall).
@@ -67,7 +69,11 @@ impl WorkerHandle {
         Self::start(end, factory(), Some(factory))
     }
 
-    fn start(end: WorkerEnd, generator: Box<dyn Generator>, factory: Option<GeneratorFactory>) -> std::io::Result<Self> {
+    fn start(
+        end: WorkerEnd,
+        generator: Box<dyn Generator>,
+        factory: Option<GeneratorFactory>,
+    ) -> std::io::Result<Self> {
         end.request_shutdown(false);
         let worker = Worker {
             end: end.clone(),

@@ -31,10 +31,11 @@ fn playing_plugin() -> Cadenza {
     };
     plugin.activate(&Cadenza::AUDIO_IO_LAYOUTS[0], &config, &mut FakeActivateContext);
     plugin.reset();
-    plugin
-        .editor_end()
-        .session()
-        .replace(Session { generated: vec![busy_clip()], selected: Some(0), ..Session::default() });
+    plugin.editor_end().session().replace(Session {
+        generated: vec![busy_clip()],
+        selected: Some(0),
+        ..Session::default()
+    });
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut left = vec![0.0f32; BLOCK];
     let mut right = vec![0.0f32; BLOCK];

@@ -158,7 +158,8 @@ impl ClapInstance {
             if !((*entry).init.unwrap())(c_path.as_ptr()) {
                 return Err("clap_entry.init failed".into());
             }
-            let factory = ((*entry).get_factory.unwrap())(CLAP_PLUGIN_FACTORY_ID.as_ptr()) as *const clap_plugin_factory;
+            let factory =
+                ((*entry).get_factory.unwrap())(CLAP_PLUGIN_FACTORY_ID.as_ptr()) as *const clap_plugin_factory;
             if factory.is_null() {
                 return Err("no plugin factory".into());
             }
@@ -303,10 +304,8 @@ impl ClapInstance {
             size: Some(input_size),
             get: Some(input_get),
         };
-        let out_events = clap_output_events {
-            ctx: &mut output_list as *mut OutputList as *mut c_void,
-            try_push: Some(output_push),
-        };
+        let out_events =
+            clap_output_events { ctx: &mut output_list as *mut OutputList as *mut c_void, try_push: Some(output_push) };
         let mut left = vec![1.0f32; frames as usize];
         let mut right = vec![1.0f32; frames as usize];
         let mut channels = [left.as_mut_ptr(), right.as_mut_ptr()];
@@ -366,7 +365,13 @@ impl Drop for ClapInstance {
 }
 
 fn header<T>(time: u32, type_: u16) -> clap_event_header {
-    clap_event_header { size: std::mem::size_of::<T>() as u32, time, space_id: CLAP_CORE_EVENT_SPACE_ID, type_, flags: 0 }
+    clap_event_header {
+        size: std::mem::size_of::<T>() as u32,
+        time,
+        space_id: CLAP_CORE_EVENT_SPACE_ID,
+        type_,
+        flags: 0,
+    }
 }
 
 fn to_clap_event(input: &ClapInput) -> AnyEvent {

@@ -77,7 +77,10 @@ impl ProcessContext<Cadenza> for FakeContext<'_> {
         self.next_input += 1;
         event
     }
-    fn try_send_event(&mut self, event: NoteEvent<()>) -> Result<(), (NoteEvent<()>, nice_plug::context::process::SendEventError)> {
+    fn try_send_event(
+        &mut self,
+        event: NoteEvent<()>,
+    ) -> Result<(), (NoteEvent<()>, nice_plug::context::process::SendEventError)> {
         if self.output.len() < self.output.capacity() {
             self.output.push(event);
             Ok(())
@@ -269,7 +272,8 @@ impl Host {
         self.process_allocations += allocation_violations();
         let block_start = self.steady_time;
         self.steady_time += len as i64;
-        self.output.extend(self.block_output.iter().map(|e| Recorded { sample: block_start + e.timing() as i64, event: *e }));
+        self.output
+            .extend(self.block_output.iter().map(|e| Recorded { sample: block_start + e.timing() as i64, event: *e }));
         if self.playing {
             self.pos_samples += len as i64;
             let (anchor_samples, anchor_beats, _) = self.anchor;
@@ -366,7 +370,13 @@ pub fn note_on(pitch: u8, velocity: u8) -> NoteEvent<()> {
 }
 
 pub fn note_off(pitch: u8) -> NoteEvent<()> {
-    NoteEvent::NoteOff { timing: 0, voice_id: VoiceID::Wildcard, channel: Channel::Number(0), key: Key::Number(pitch), velocity: 0.0 }
+    NoteEvent::NoteOff {
+        timing: 0,
+        voice_id: VoiceID::Wildcard,
+        channel: Channel::Number(0),
+        key: Key::Number(pitch),
+        velocity: 0.0,
+    }
 }
 
 /// Sets a parameter the way a host's automation would (tests only).
@@ -405,7 +415,11 @@ pub fn test_clip() -> cadenza::music::Clip {
 /// Makes `clip` the selected variation, waits until the player has it and clears the output.
 pub fn load_clip(host: &mut Host, clip: cadenza::music::Clip) {
     use cadenza::session::Session;
-    host.plugin.editor_end().session().replace(Session { generated: vec![clip], selected: Some(0), ..Session::default() });
+    host.plugin.editor_end().session().replace(Session {
+        generated: vec![clip],
+        selected: Some(0),
+        ..Session::default()
+    });
     let deadline = Instant::now() + Duration::from_secs(5);
     while host.plugin.player().clip().is_none() {
         assert!(Instant::now() < deadline, "the engine never sent the clip");

@@ -10,6 +10,10 @@
 //! Everything the plugin may touch during `process()` is allocated before the call: the input
 //! event list, the parameter queues and room for the output events.
 
+// The vst3 crate's enum constants and integer aliases have other types on Windows (the Wine
+// host in tests/windows builds this file there too): the casts are needed on some platform.
+#![allow(clippy::unnecessary_cast)]
+
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::ptr;
@@ -46,12 +50,30 @@ pub enum Vst3Input {
 /// An event the plugin sent, with its absolute sample position (block start + offset).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Vst3Output {
-    NoteOn { sample: i64, channel: i16, pitch: i16, velocity: f32 },
-    NoteOff { sample: i64, channel: i16, pitch: i16 },
+    NoteOn {
+        sample: i64,
+        channel: i16,
+        pitch: i16,
+        velocity: f32,
+    },
+    NoteOff {
+        sample: i64,
+        channel: i16,
+        pitch: i16,
+    },
     /// A `LegacyMIDICCOutEvent`: CC 0..=127, 128 channel pressure, 129 pitch bend (value is the
     /// low 7 bits, value2 the high ones).
-    Controller { sample: i64, channel: i8, number: u8, value: i8, value2: i8 },
-    Other { sample: i64, kind: u16 },
+    Controller {
+        sample: i64,
+        channel: i8,
+        number: u8,
+        value: i8,
+        value2: i8,
+    },
+    Other {
+        sample: i64,
+        kind: u16,
+    },
 }
 
 impl Vst3Output {
@@ -348,7 +370,8 @@ impl Vst3Instance {
             let processor = component.cast::<IAudioProcessor>().ok_or("no IAudioProcessor")?;
             let midi_mapping = component.cast::<IMidiMapping>();
 
-            let handler = ComWrapper::new(ComponentHandler { restarts: Mutex::new(Vec::new()), edits: Mutex::new(Vec::new()) });
+            let handler =
+                ComWrapper::new(ComponentHandler { restarts: Mutex::new(Vec::new()), edits: Mutex::new(Vec::new()) });
             let handler_ptr = handler.as_com_ref::<IComponentHandler>().unwrap().as_ptr();
             if controller.setComponentHandler(handler_ptr) != kResultOk {
                 return Err("setComponentHandler failed".into());
@@ -472,7 +495,9 @@ impl Vst3Instance {
             if let Vst3Input::Param { offset, id, value } = *input {
                 match queues.iter().find(|q| q.id == id) {
                     Some(queue) => queue.points.borrow_mut().push((offset, value)),
-                    None => queues.push(ComWrapper::new(ParamQueue { id, points: RefCell::new(vec![(offset, value)]) })),
+                    None => {
+                        queues.push(ComWrapper::new(ParamQueue { id, points: RefCell::new(vec![(offset, value)]) }))
+                    }
                 }
             }
         }

@@ -130,9 +130,9 @@ fn the_editor_can_ask_for_the_capture_in_slot_b_and_submit_a_job() {
 
 #[test]
 fn a_panicking_job_is_reported_and_the_engine_keeps_serving() {
-    use cadenza::worker::{Generator, Progress};
     use cadenza::messages::{JobError, JobRequest};
     use cadenza::music::Clip;
+    use cadenza::worker::{Generator, Progress};
 
     /// Panics on the first job, echoes afterwards.
     struct PanicsOnce(bool);
@@ -168,10 +168,10 @@ fn a_panicking_job_is_reported_and_the_engine_keeps_serving() {
 
 #[test]
 fn requests_that_pile_up_while_the_engine_is_busy_are_superseded_by_the_newest() {
-    use cadenza::worker::{Generator, Progress};
-use cadenza_tests::OctaveEcho;
     use cadenza::messages::{JobError, JobRequest};
     use cadenza::music::Clip;
+    use cadenza::worker::{Generator, Progress};
+    use cadenza_tests::OctaveEcho;
 
     /// Takes 300 ms per job, like a long generation.
     struct Slow;

@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cadenza::editor::egui::Vec2;
-use cadenza::editor::files::paths_from_uri_list;
 use cadenza::editor::file_actions::DragStarted;
-use cadenza_tests::editor_harness::{demo_drums, demo_melody, FakePointer, Fixture, Headless, XdndTarget, Xvfb};
+use cadenza::editor::files::paths_from_uri_list;
 use cadenza::editor::x11_drag;
 use cadenza::editor::xdnd::Outcome;
 use cadenza::music::{import_midi_file, ImportOptions};
+use cadenza_tests::editor_harness::{demo_drums, demo_melody, FakePointer, Fixture, Headless, XdndTarget, Xvfb};
 
 fn xvfb() -> Option<Xvfb> {
     let server = Xvfb::start();

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use cadenza::editor::egui::Vec2;
 use cadenza::editor::panel::Activity;
-use cadenza_tests::editor_harness::{demo_melody, Fixture, Headless};
-use cadenza::worker::{Generator, Progress, WorkerHandle};
 use cadenza::messages::{JobError, JobRequest};
 use cadenza::music::Clip;
 use cadenza::params::Tool;
+use cadenza::worker::{Generator, Progress, WorkerHandle};
+use cadenza_tests::editor_harness::{demo_melody, Fixture, Headless};
 
 /// Burns CPU for `per_variation` per variation (like inference would), honours cancel.
 struct Busy {
@@ -73,11 +73,9 @@ fn panel_keeps_drawing_while_16_variations_generate() {
     fixture.host_sets(&fixture.params.tool, Tool::Generate);
     fixture.host_sets(&fixture.params.variations, 16);
     fixture.set_session([Some(demo_melody(4, 1)), None], (0..4).map(|i| demo_melody(4, i)).collect(), Some(0));
-    let _engine = WorkerHandle::spawn(
-        fixture.worker.clone(),
-        Box::new(Busy { per_variation: Duration::from_millis(120) }),
-    )
-    .unwrap();
+    let _engine =
+        WorkerHandle::spawn(fixture.worker.clone(), Box::new(Busy { per_variation: Duration::from_millis(120) }))
+            .unwrap();
     let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
     ui.frames(5);
 
@@ -143,11 +141,9 @@ fn cancel_stops_the_job_and_says_so() {
     fixture.host_sets(&fixture.params.tool, Tool::Generate);
     fixture.host_sets(&fixture.params.variations, 16);
     fixture.set_session([Some(demo_melody(4, 1)), None], vec![], None);
-    let _engine = WorkerHandle::spawn(
-        fixture.worker.clone(),
-        Box::new(Busy { per_variation: Duration::from_millis(200) }),
-    )
-    .unwrap();
+    let _engine =
+        WorkerHandle::spawn(fixture.worker.clone(), Box::new(Busy { per_variation: Duration::from_millis(200) }))
+            .unwrap();
     let mut ui = Headless::new(fixture.panel(), Vec2::new(980.0, 660.0), 1.0);
     ui.frames(2);
     ui.click("generate");

@@ -29,7 +29,8 @@ fn the_panel_shows_the_jam_as_it_happens() {
     let end = at(9.0);
     let mut done = 0;
     while done < end {
-        let block: Vec<_> = input.iter().filter(|(t, _)| (done..done + 512).contains(t)).map(|(t, e)| (t - done, *e)).collect();
+        let block: Vec<_> =
+            input.iter().filter(|(t, _)| (done..done + 512).contains(t)).map(|(t, e)| (t - done, *e)).collect();
         host.run(512, 512, &block);
         done += 512;
         let deadline = Instant::now() + Duration::from_secs(30);

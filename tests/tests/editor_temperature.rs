@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cadenza::editor::egui::{Pos2, Vec2};
-use cadenza_tests::editor_harness::{demo_melody, Fixture, Gesture, Headless};
-use cadenza::worker::{WorkerHandle, Generator, Progress};
 use cadenza::messages::{JobError, JobRequest, ToolSettings};
 use cadenza::music::Clip;
+use cadenza::worker::{Generator, Progress, WorkerHandle};
+use cadenza_tests::editor_harness::{demo_melody, Fixture, Gesture, Headless};
 
 /// Records the settings of every job and answers with the input.
 struct Recorder(Arc<Mutex<Vec<ToolSettings>>>);
@@ -131,7 +131,11 @@ fn double_click_resets_the_temperature_to_its_default() {
     ui.host.take();
     ui.double_click_at(Pos2::new(rect.left() + 20.0, rect.center().y));
     let gestures = gestures_on(&ui, "Temperature");
-    assert!((fixture.params.temperature.value() - 1.0).abs() < 1e-6, "{} {gestures:?}", fixture.params.temperature.value());
+    assert!(
+        (fixture.params.temperature.value() - 1.0).abs() < 1e-6,
+        "{} {gestures:?}",
+        fixture.params.temperature.value()
+    );
     assert!(matches!(gestures.last(), Some(Gesture::End(_))), "{gestures:?}");
     assert_well_formed(&gestures);
 }

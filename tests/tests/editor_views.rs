@@ -101,7 +101,10 @@ fn hidpi_and_minimum_size_render_and_the_controls_scroll() {
     ui.screenshot(&dir.join("interpolate-min-size-2x.png")).unwrap();
     // Every named control lies inside the minimum-size window, across.
     for (name, rect) in ui.panel.widget_rects() {
-        assert!(rect.max.x <= MIN_SIZE.0 + 0.5 && rect.min.x >= -0.5, "{name} is off screen at the minimum size: {rect:?}");
+        assert!(
+            rect.max.x <= MIN_SIZE.0 + 0.5 && rect.min.x >= -0.5,
+            "{name} is off screen at the minimum size: {rect:?}"
+        );
     }
     // Down, the controls column does not fit: it scrolls to its last control.
     let column = ui.panel.rect_of("controls").unwrap();
@@ -125,7 +128,10 @@ fn tool_bar_switches_the_tool_through_a_host_gesture() {
         matches!(gestures.first(), Some(cadenza_tests::editor_harness::Gesture::Begin(n)) if n == "Tool"),
         "{gestures:?}"
     );
-    assert!(matches!(gestures.last(), Some(cadenza_tests::editor_harness::Gesture::End(n)) if n == "Tool"), "{gestures:?}");
+    assert!(
+        matches!(gestures.last(), Some(cadenza_tests::editor_harness::Gesture::End(n)) if n == "Tool"),
+        "{gestures:?}"
+    );
     assert!(ui.panel.rect_of("slot:B").is_some(), "Interpolate shows input B");
     ui.click("tool:Groove");
     assert_eq!(fixture.params.tool.value(), Tool::Groove);
@@ -198,9 +204,7 @@ fn engine_errors_are_shown_in_plain_words() {
     let bad = std::env::temp_dir().join(format!("cadenza-bad-{}.mid", std::process::id()));
     std::fs::write(&bad, b"not midi at all").unwrap();
     ui.panel.load_file(0, bad.clone());
-    frame_until(&mut ui, deadline, 5, |ui| {
-        ui.panel.message.as_ref().is_some_and(|m| m.0.contains("Could not load"))
-    });
+    frame_until(&mut ui, deadline, 5, |ui| ui.panel.message.as_ref().is_some_and(|m| m.0.contains("Could not load")));
     let message = ui.panel.message.clone().unwrap();
     assert!(!message.1 && message.0.contains("Could not load"), "{message:?}");
     assert!(fixture.editor.session().lock().inputs[0].is_none());

@@ -5,10 +5,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use cadenza::messages::{JobError, JobRequest, WorkerEvent};
+use cadenza::music::Clip;
 use cadenza::worker::{Generator, Progress, WorkerState};
 use cadenza_tests::OctaveEcho;
-use cadenza::messages::{JobError, WorkerEvent, JobRequest};
-use cadenza::music::Clip;
 use cadenza_tests::{note_off, note_on, set_param, Host};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -16,7 +16,11 @@ const WAIT: Duration = Duration::from_secs(10);
 fn record_phrase(host: &mut Host) {
     set_param(&host.plugin.params_arc().capture_bars, 1);
     host.playing = true;
-    host.run(24_000, 256, &[(0, note_on(60, 100)), (6_000, note_off(60)), (12_000, note_on(64, 90)), (18_000, note_off(64))]);
+    host.run(
+        24_000,
+        256,
+        &[(0, note_on(60, 100)), (6_000, note_off(60)), (12_000, note_on(64, 90)), (18_000, note_off(64))],
+    );
     host.playing = false;
 }
 

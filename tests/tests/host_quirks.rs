@@ -99,7 +99,11 @@ fn capture_follows_a_three_four_meter() {
     // Bar 3 of a 3/4 song starts on beat 6; play on beats 6 and 8.5 (bar 3 beats 1 and 3.5).
     host.locate_beats(5.0);
     let at = |beats_from_now: f64| (beats_from_now * spb).round() as usize;
-    host.run(at(4.0), 100, &[(at(1.0), note_on(60, 90)), (at(1.5), note_off(60)), (at(3.5), note_on(62, 90)), (at(3.75), note_off(62))]);
+    host.run(
+        at(4.0),
+        100,
+        &[(at(1.0), note_on(60, 90)), (at(1.5), note_off(60)), (at(3.5), note_on(62, 90)), (at(3.75), note_off(62))],
+    );
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64, 64, &[]);
     host.wait_for_engine(Duration::from_secs(5));
@@ -125,7 +129,11 @@ fn a_meter_change_mid_song_moves_the_capture_grid_and_playback_stays_on_the_beat
     host.time_sig = (3, 4);
     host.meter_changed_at = Some(8.0);
     // Two notes in the bar from beat 11 (on its beats 1.5 and 2.5), then one beat more.
-    host.run(at(7.0), 128, &[(at(3.5), note_on(50, 90)), (at(4.0), note_off(50)), (at(4.5), note_on(52, 90)), (at(5.0), note_off(52))]);
+    host.run(
+        at(7.0),
+        128,
+        &[(at(3.5), note_on(50, 90)), (at(4.0), note_off(50)), (at(4.5), note_on(52, 90)), (at(5.0), note_off(52))],
+    );
 
     // Playback follows beats, not bars: the clip loops from beat 0 exactly as before the change.
     let got: Vec<_> = host.notes().into_iter().filter(|n| n.1 != 50 && n.1 != 52 && n.0 < at(15.0) as i64).collect();
@@ -178,7 +186,7 @@ fn unloading_while_the_engine_works_joins_its_thread() {
     set_param(&host.plugin.params_arc().generate, true);
     host.run(64, 64, &[]);
     drop(host); // the request may still be in flight
-    // Dropping the plugin joined the worker thread: it marked itself shut down on the way out.
+                // Dropping the plugin joined the worker thread: it marked itself shut down on the way out.
     assert_eq!(shared.state(), cadenza::worker::WorkerState::NotStarted, "the worker thread outlived the plugin");
     while let Some(event) = shared.next_event() {
         assert!(!matches!(event, WorkerEvent::Failed { .. }), "{event:?}");

@@ -216,8 +216,9 @@ fn every_n_bars_alternates_call_and_answer_for_sixteen_bars() {
     set_param(&params.jam_bars, 2);
     set_param(&params.capture_bars, 2);
     // Calls in bars 1–2, 5–6, 9–10, 13–14 (beats 0, 16, 32, 48), a different note each time.
-    let notes: Vec<_> =
-        (0..4).flat_map(|turn| [(turn as f64 * 16.0, 60 + turn as u8, 1.0, 90), (turn as f64 * 16.0 + 5.0, 70, 1.0, 80)]).collect();
+    let notes: Vec<_> = (0..4)
+        .flat_map(|turn| [(turn as f64 * 16.0, 60 + turn as u8, 1.0, 90), (turn as f64 * 16.0 + 5.0, 70, 1.0, 80)])
+        .collect();
     render(&mut host, &notes, 64.0, 512, true);
     let ons: Vec<_> = answers(&host).into_iter().filter(|e| e.2 > 0).collect();
     let mut expected = Vec::new();
@@ -306,7 +307,8 @@ fn playing_the_selected_result_pauses_while_jamming() {
 fn a_phrase_of_detached_notes_is_one_call() {
     // Eight detached quarter notes (half a beat of rest after each, less than the gap).
     let mut host = jam_host(Cadenza::with_generator(|| Box::new(JamEcho)), 48_000.0);
-    let notes: Vec<_> = [60u8, 64, 67, 64, 62, 65, 67, 60].iter().enumerate().map(|(i, &p)| (i as f64, p, 0.5, 90)).collect();
+    let notes: Vec<_> =
+        [60u8, 64, 67, 64, 62, 65, 67, 60].iter().enumerate().map(|(i, &p)| (i as f64, p, 0.5, 90)).collect();
     render(&mut host, &notes, 17.0, 512, true);
     let ons: Vec<_> = answers(&host).into_iter().filter(|e| e.2 > 0).map(|e| (e.0, e.1)).collect();
     let expected: Vec<_> = notes.iter().map(|&(b, p, _, _)| (sample_at(&host, 8.0 + b), p + 12)).collect();

@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use cadenza::worker::{Generator, Progress};
-use cadenza_tests::OctaveEcho;
 use cadenza::messages::{JobError, JobRequest};
 use cadenza::music::Clip;
+use cadenza::worker::{Generator, Progress};
 use cadenza::Cadenza;
+use cadenza_tests::OctaveEcho;
 use cadenza_tests::{note_off, note_on, set_param, Host, Recorded};
 use nice_plug::prelude::ProcessMode;
 

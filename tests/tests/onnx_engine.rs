@@ -120,7 +120,12 @@ fn continue_drums_plays_only_mapped_drum_pitches() {
 
 #[test]
 fn many_instances_generate_at_once_on_one_onnx_runtime() {
-    let tools = [(Tool::Continue, Mode::Melody), (Tool::Continue, Mode::Drums), (Tool::Generate, Mode::Melody), (Tool::Drumify, Mode::Drums)];
+    let tools = [
+        (Tool::Continue, Mode::Melody),
+        (Tool::Continue, Mode::Drums),
+        (Tool::Generate, Mode::Melody),
+        (Tool::Drumify, Mode::Drums),
+    ];
     let threads: Vec<_> = tools
         .into_iter()
         .enumerate()
@@ -185,9 +190,7 @@ fn key_auto_is_the_default_and_the_job_reports_the_key_it_found() {
     // A minor: A C E A.
     record_phrase(&mut host, [57, 60, 64, 69]);
     let events = generate_events(&mut host);
-    let Some(WorkerEvent::Finished { detected_key: Some(key), id, .. }) = events.last() else {
-        panic!("{events:?}")
-    };
+    let Some(WorkerEvent::Finished { detected_key: Some(key), id, .. }) = events.last() else { panic!("{events:?}") };
     // Every warning belongs to this job (e.g. greedy variations that were made again).
     for e in &events {
         if let WorkerEvent::Warning { id: w, message } = e {

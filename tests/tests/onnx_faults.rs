@@ -16,7 +16,11 @@ fn missing_runtime_missing_or_damaged_models_are_reported_and_a_retry_works_afte
     let mut host = Host::new_onnx(48_000.0);
     set_param(&host.plugin.params_arc().capture_bars, 1);
     host.playing = true;
-    host.run(24_000, 256, &[(0, note_on(60, 100)), (6_000, note_off(60)), (12_000, note_on(64, 100)), (18_000, note_off(64))]);
+    host.run(
+        24_000,
+        256,
+        &[(0, note_on(60, 100)), (6_000, note_off(60)), (12_000, note_on(64, 100)), (18_000, note_off(64))],
+    );
     host.playing = false;
 
     // 1. No ONNX Runtime library where the engine looks.

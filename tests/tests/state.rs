@@ -60,7 +60,11 @@ fn a_selection_past_the_list_is_repaired_on_load() {
 
 fn load_session_json(json: &str) -> Session {
     let host = Host::new(48_000.0);
-    host.plugin.editor_end().session().replace(Session { generated: vec![clip(99, 1)], selected: Some(0), ..Session::default() });
+    host.plugin.editor_end().session().replace(Session {
+        generated: vec![clip(99, 1)],
+        selected: Some(0),
+        ..Session::default()
+    });
     let mut saved = std::collections::BTreeMap::new();
     saved.insert("session".to_string(), json.to_string());
     host.plugin.params_arc().deserialize_fields(&saved);

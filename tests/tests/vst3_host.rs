@@ -106,7 +106,10 @@ fn the_vst3_parameter_count_is_small_and_clap_is_unaffected() {
     let params = host.parameters();
     let own = params.iter().filter(|p| !p.is_hidden()).count();
     let stand_ins: Vec<_> = params.iter().filter(|p| p.is_hidden()).collect();
-    println!("VST3 parameters: {count} ({own} Cadenza parameters + {} MIDI controller stand-ins); before: 2094", stand_ins.len());
+    println!(
+        "VST3 parameters: {count} ({own} Cadenza parameters + {} MIDI controller stand-ins); before: 2094",
+        stand_ins.len()
+    );
     // The CLAP wrapper exposes exactly the plugin's own parameters; VST3 adds the stand-ins.
     let clap_count = own_params();
     println!("CLAP parameters: {clap_count}");
@@ -178,7 +181,8 @@ fn played_controllers_and_notes_pass_through() {
     );
 
     let b = BLOCK as i64;
-    let controller = |sample, channel, number, value, value2| Vst3Output::Controller { sample, channel, number, value, value2 };
+    let controller =
+        |sample, channel, number, value, value2| Vst3Output::Controller { sample, channel, number, value, value2 };
     assert_eq!(
         host.output,
         vec![
@@ -226,7 +230,9 @@ fn set_state_loads_the_temperature_the_host_then_reads() {
 #[test]
 fn a_block_marked_offline_waits_for_the_engine_even_when_setup_said_realtime() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    if !root.join("target/onnxruntime/libonnxruntime.so.1.31.1").is_file() || !root.join("models/manifest.json").is_file() {
+    if !root.join("target/onnxruntime/libonnxruntime.so.1.31.1").is_file()
+        || !root.join("models/manifest.json").is_file()
+    {
         eprintln!("skipped: no ONNX Runtime in target/onnxruntime (cargo xtask fetch-ort) or no models/");
         return;
     }

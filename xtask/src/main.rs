@@ -31,7 +31,9 @@ fn main() -> Result<()> {
     match command.as_str() {
         "bundle" if windows::wants_windows(&rest) => windows::bundle(&rest).map(drop),
         "bundle" if windows::target_of(&rest).is_some_and(|t| t.contains("apple")) && !cfg!(target_os = "macos") => {
-            anyhow::bail!("macOS bundles are built on a Mac (no macOS SDK here); `cargo xtask check-macos` checks the code")
+            anyhow::bail!(
+                "macOS bundles are built on a Mac (no macOS SDK here); `cargo xtask check-macos` checks the code"
+            )
         }
         "check-macos" => cross::check_macos(&rest),
         "test-windows" => wine::run(&rest),
@@ -40,7 +42,14 @@ fn main() -> Result<()> {
             for (i, shot) in xcapture::capture_all(&display, 100)?.iter().enumerate() {
                 let path = std::path::PathBuf::from(format!("target/wine/x-capture-{i}-{:x}.png", shot.window));
                 shot.save(&path)?;
-                println!("{:#x} {}x{} {} colours -> {}", shot.window, shot.width, shot.height, shot.colours(), path.display());
+                println!(
+                    "{:#x} {}x{} {} colours -> {}",
+                    shot.window,
+                    shot.width,
+                    shot.height,
+                    shot.colours(),
+                    path.display()
+                );
             }
             Ok(())
         }

@@ -24,9 +24,11 @@ pub struct OrtPlatform {
     wheel_platform: &'static str,
 }
 
-pub const LINUX: OrtPlatform = OrtPlatform { library: "libonnxruntime.so.1.31.1", wheel_platform: "manylinux_2_28_x86_64" };
+pub const LINUX: OrtPlatform =
+    OrtPlatform { library: "libonnxruntime.so.1.31.1", wheel_platform: "manylinux_2_28_x86_64" };
 pub const WINDOWS: OrtPlatform = OrtPlatform { library: "onnxruntime.dll", wheel_platform: "win_amd64" };
-pub const MACOS_ARM64: OrtPlatform = OrtPlatform { library: "libonnxruntime.1.31.1.dylib", wheel_platform: "macosx_14_0_arm64" };
+pub const MACOS_ARM64: OrtPlatform =
+    OrtPlatform { library: "libonnxruntime.1.31.1.dylib", wheel_platform: "macosx_14_0_arm64" };
 
 /// Returns the absolute path of the cached library of this platform, downloading it when missing.
 pub fn fetch() -> Result<PathBuf> {

@@ -76,7 +76,10 @@ pub fn install_into(bundled: &Path, platform: Platform, ort_library: &Path) -> R
         copy_models(Path::new("models"), &models_parent.join("models"))?;
         eprintln!("Added ONNX Runtime to '{}' and models to '{}'", library_dir.display(), models_parent.display());
         if platform == Platform::MacOS && cfg!(target_os = "macos") {
-            let status = std::process::Command::new("codesign").args(["--force", "--deep", "--sign", "-"]).arg(&root).status()?;
+            let status = std::process::Command::new("codesign")
+                .args(["--force", "--deep", "--sign", "-"])
+                .arg(&root)
+                .status()?;
             anyhow::ensure!(status.success(), "codesign of {} failed", root.display());
         }
     }

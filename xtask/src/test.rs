@@ -49,11 +49,8 @@ fn ensure_venv() -> Result<PathBuf> {
     }
     let requirements: Vec<&str> = REQUIREMENTS.iter().copied().filter(|p| Path::new(p).is_file()).collect();
     let stamp = Path::new(VENV).join("requirements.stamp");
-    let wanted = requirements
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let wanted =
+        requirements.iter().map(|p| std::fs::read_to_string(p).unwrap_or_default()).collect::<Vec<_>>().join("\n");
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         let mut pip = Command::new(&python);
         // No wheel cache: torch and its CUDA libraries are ~3 GB of wheels that would sit in
@@ -86,8 +83,16 @@ fn run_checked(command: &mut Command, what: &str) -> Result<()> {
 /// ("The two commands") and `.ci/run` install the same list (a test below keeps them in step).
 #[cfg_attr(not(test), allow(dead_code))]
 const APT_PACKAGES: &[&str] = &[
-    "pkg-config", "gcc", "python3-venv", "python3-pip", "ca-certificates",
-    "xvfb", "libx11-xcb1", "libgl1", "libglx-mesa0", "libgl1-mesa-dri",
+    "pkg-config",
+    "gcc",
+    "python3-venv",
+    "python3-pip",
+    "ca-certificates",
+    "xvfb",
+    "libx11-xcb1",
+    "libgl1",
+    "libglx-mesa0",
+    "libgl1-mesa-dri",
 ];
 
 /// Set to skip the editor tests that need an X server (they then pass without Xvfb).
@@ -139,7 +144,8 @@ fn check_system_packages() -> Result<()> {
         }
     }
     let sudo = if is_root() { "" } else { "sudo " };
-    let list = missing.iter().map(|(what, package)| format!("  - {what}: Debian package {package}")).collect::<Vec<_>>();
+    let list =
+        missing.iter().map(|(what, package)| format!("  - {what}: Debian package {package}")).collect::<Vec<_>>();
     bail!(
         "`cargo xtask test` needs system packages that are not installed:\n{}\n\n\
          Install them with:\n\n    {sudo}apt-get install -y --no-install-recommends {}\n\n\
@@ -151,9 +157,7 @@ fn check_system_packages() -> Result<()> {
 }
 
 fn find_in_path(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(program))
-        .find(|path| path.is_file())
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|path| path.is_file())
 }
 
 /// `ldconfig -p`'s listing of the libraries the dynamic loader knows (None if it cannot run:

@@ -45,7 +45,10 @@ pub struct Validators {
 pub fn locate() -> Result<Option<Validators>> {
     let (dir, source) = match std::env::var_os(VALIDATORS_ENV) {
         Some(dir) if !dir.is_empty() => (PathBuf::from(dir), format!("${VALIDATORS_ENV}")),
-        _ => (PathBuf::from(DEFAULT_VALIDATORS), format!("the default {DEFAULT_VALIDATORS} (${VALIDATORS_ENV} is not set)")),
+        _ => (
+            PathBuf::from(DEFAULT_VALIDATORS),
+            format!("the default {DEFAULT_VALIDATORS} (${VALIDATORS_ENV} is not set)"),
+        ),
     };
     let shown = |p: &Path| {
         std::env::current_dir().map(|cwd| cwd.join(p)).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
@@ -89,7 +92,10 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 /// How long to fuzz: `$CADENZA_FUZZ_DURATION` (clap-validator's syntax, e.g. `20s`, `5m`), else
 /// 60 s.
 pub fn fuzz_duration() -> String {
-    std::env::var(FUZZ_DURATION_ENV).ok().filter(|d| !d.trim().is_empty()).unwrap_or_else(|| DEFAULT_FUZZ_DURATION.into())
+    std::env::var(FUZZ_DURATION_ENV)
+        .ok()
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_FUZZ_DURATION.into())
 }
 
 /// `cargo xtask validate [--bundle-dir DIR] [--fuzz-duration 60s] [--no-fuzz]`
@@ -128,10 +134,7 @@ pub fn validate_bundles(validators: &Validators, bundle_dir: &Path, fuzz_duratio
         );
     }
 
-    let mut steps = vec![
-        clap_validate(validators, &clap),
-        vst3_validate(validators, &vst3),
-    ];
+    let mut steps = vec![clap_validate(validators, &clap), vst3_validate(validators, &vst3)];
     if let Some(duration) = fuzz_duration {
         steps.push(clap_fuzz(validators, &clap, duration));
     }
@@ -178,7 +181,10 @@ fn clap_validate(validators: &Validators, clap: &Path) -> Result<Step> {
     command.arg("validate").arg(clap);
     let run = run_logged(&mut command, &name, "clap-validator-validate.log", Echo::Quiet)?;
     let summary = parse_clap_summary(&run.output).with_context(|| {
-        format!("{name}: no summary line (`N tests run, N passed, ...`) in its output ({}); see {}", run.status, run.log)
+        format!(
+            "{name}: no summary line (`N tests run, N passed, ...`) in its output ({}); see {}",
+            run.status, run.log
+        )
     })?;
     let failed_blocks = failed_clap_blocks(&run.output);
     for block in &failed_blocks {
@@ -212,7 +218,11 @@ fn vst3_validate(validators: &Validators, vst3: &Path) -> Result<Step> {
         // No summary: it stopped early (a crash, a bundle it could not load); show how it ended.
         let tail: Vec<&str> = run.output.lines().rev().take(30).collect();
         eprintln!("{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
-        bail!("{name}: no `Result: N tests passed, N tests failed` line in its output ({}); see {}", run.status, run.log);
+        bail!(
+            "{name}: no `Result: N tests passed, N tests failed` line in its output ({}); see {}",
+            run.status,
+            run.log
+        );
     };
     for block in failed_vst3_blocks(&run.output) {
         eprintln!("{block}");
@@ -231,7 +241,8 @@ fn clap_fuzz(validators: &Validators, clap: &Path, duration: &str) -> Result<Ste
     command.args(["fuzz", "-d", duration]).arg(clap);
     let run = run_logged(&mut command, &name, "clap-validator-fuzz.log", Echo::CollapseWarnings)?;
     let warnings = warnings(&run.output);
-    let finished_ok = run.output.lines().any(|l| strip_ansi(l).trim_start().starts_with("OK: fuzzing finished successfully"));
+    let finished_ok =
+        run.output.lines().any(|l| strip_ansi(l).trim_start().starts_with("OK: fuzzing finished successfully"));
     let total: usize = warnings.values().sum();
     let mut text = if finished_ok && run.status.success() {
         "no failures or crashes".to_string()
@@ -277,37 +288,35 @@ fn run_logged(command: &mut Command, what: &str, log_name: &str, echo: Echo) -> 
         .with_context(|| format!("could not start {what}"))?;
     let output = Arc::new(Mutex::new(String::new()));
     let seen = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
-    let readers: Vec<_> = [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ]
-    .into_iter()
-    .map(|pipe| {
-        let (output, seen) = (output.clone(), seen.clone());
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).split(b'\n') {
-                let Ok(line) = line else { break };
-                let line = String::from_utf8_lossy(&line).into_owned();
-                let shown = match (echo, warning_message(&line)) {
-                    (Echo::Quiet, _) => false,
-                    (Echo::CollapseWarnings, Some(message)) => {
-                        let mut seen = seen.lock().unwrap();
-                        let count = seen.entry(message).or_default();
-                        *count += 1;
-                        *count == 1
+    let readers: Vec<_> =
+        [Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>, Box::new(child.stderr.take().unwrap())]
+            .into_iter()
+            .map(|pipe| {
+                let (output, seen) = (output.clone(), seen.clone());
+                std::thread::spawn(move || {
+                    for line in BufReader::new(pipe).split(b'\n') {
+                        let Ok(line) = line else { break };
+                        let line = String::from_utf8_lossy(&line).into_owned();
+                        let shown = match (echo, warning_message(&line)) {
+                            (Echo::Quiet, _) => false,
+                            (Echo::CollapseWarnings, Some(message)) => {
+                                let mut seen = seen.lock().unwrap();
+                                let count = seen.entry(message).or_default();
+                                *count += 1;
+                                *count == 1
+                            }
+                            (Echo::CollapseWarnings, None) => true,
+                        };
+                        if shown {
+                            eprintln!("{line}");
+                        }
+                        let mut output = output.lock().unwrap();
+                        output.push_str(&line);
+                        output.push('\n');
                     }
-                    (Echo::CollapseWarnings, None) => true,
-                };
-                if shown {
-                    eprintln!("{line}");
-                }
-                let mut output = output.lock().unwrap();
-                output.push_str(&line);
-                output.push('\n');
-            }
-        })
-    })
-    .collect();
+                })
+            })
+            .collect();
     let status = child.wait().with_context(|| format!("{what} did not finish"))?;
     for reader in readers {
         let _ = reader.join();
@@ -479,7 +488,8 @@ mod tests {
 
     #[test]
     fn finds_the_failed_vst3_tests() {
-        let output = "[Scan Editor Classes]\nInfo: fine\n[Succeeded]\n\n[Parameters Flush]\nERROR: no flush\n[Failed]\n";
+        let output =
+            "[Scan Editor Classes]\nInfo: fine\n[Succeeded]\n\n[Parameters Flush]\nERROR: no flush\n[Failed]\n";
         assert_eq!(failed_vst3_blocks(output), vec!["[Parameters Flush]\nERROR: no flush\n[Failed]".to_string()]);
     }
 

@@ -173,7 +173,14 @@ impl Drop for Wine {
 fn check_tools() -> Result<()> {
     let missing: Vec<&str> = ["wine", "wineserver", "wineboot", crate::cross::WINDOWS_LINKER, "Xvfb"]
         .into_iter()
-        .filter(|tool| Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().map(|o| !o.status.success()).unwrap_or(true))
+        .filter(|tool| {
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {tool}"))
+                .output()
+                .map(|o| !o.status.success())
+                .unwrap_or(true)
+        })
         .collect();
     if !missing.is_empty() {
         bail!("the Windows tests need {} (not found); install them with `{APT_LINE}`", missing.join(", "));
@@ -255,7 +262,17 @@ fn step(name: &str, required: bool, f: impl FnOnce() -> Result<String>) -> Step 
         Err(e) => (false, format!("{e:#}")),
     };
     let seconds = started.elapsed().as_secs_f64();
-    eprintln!("   {} ({seconds:.1} s): {}", if ok { "ok" } else if required { "FAILED" } else { "not carried" }, first_lines(&detail, 6));
+    eprintln!(
+        "   {} ({seconds:.1} s): {}",
+        if ok {
+            "ok"
+        } else if required {
+            "FAILED"
+        } else {
+            "not carried"
+        },
+        first_lines(&detail, 6)
+    );
     Step { name: name.into(), ok, required, detail, seconds }
 }
 
@@ -288,10 +305,8 @@ fn vst3_summary(text: &str) -> Option<(u32, u32)> {
 }
 
 fn clap_validate(wine: &Wine, validator: &Path, clap: &Path) -> Result<String> {
-    let out = run_limited(
-        wine.wine(&[&windows_path(validator), "validate", &windows_path(clap)]),
-        Duration::from_secs(300),
-    )?;
+    let out =
+        run_limited(wine.wine(&[&windows_path(validator), "validate", &windows_path(clap)]), Duration::from_secs(300))?;
     let Some((passed, failed, warnings)) = clap_summary(&out.text) else {
         bail!("no summary from clap-validator (exit {:?}):\n{}", out.status, tail(&out.text, 30));
     };
@@ -302,10 +317,7 @@ fn clap_validate(wine: &Wine, validator: &Path, clap: &Path) -> Result<String> {
 }
 
 fn vst3_validate(wine: &Wine, validator: &Path, vst3: &Path) -> Result<String> {
-    let out = run_limited(
-        wine.wine(&[&windows_path(validator), "-e", &windows_path(vst3)]),
-        Duration::from_secs(300),
-    )?;
+    let out = run_limited(wine.wine(&[&windows_path(validator), "-e", &windows_path(vst3)]), Duration::from_secs(300))?;
     let Some((passed, failed)) = vst3_summary(&out.text) else {
         bail!("no summary from the VST3 validator (exit {:?}):\n{}", out.status, tail(&out.text, 30));
     };
@@ -341,7 +353,10 @@ fn summarize(json: &str) -> String {
     if let Some(format) = v["format"].as_str() {
         return format!(
             "{format}: Continue {} note-ons, Generate (drums) {} note-ons, state restored ({} bytes), runtime {}",
-            v["continue"]["note_ons"], v["generate_drums"]["note_ons"], v["state_bytes"], v["runtime"].as_str().unwrap_or("?")
+            v["continue"]["note_ons"],
+            v["generate_drums"]["note_ons"],
+            v["state_bytes"],
+            v["runtime"].as_str().unwrap_or("?")
         );
     }
     if let Some(path) = v["data_object"]["cf_hdrop"].as_str() {
@@ -361,7 +376,17 @@ fn cli_cases() -> Vec<(&'static str, Vec<&'static str>)> {
         ("continue", vec!["continue", "--input", "in/melody/generate_01.mid", "-n", "2", "-b", "2", "--seed", "7"]),
         (
             "interpolate",
-            vec!["interpolate", "--input", "in/melody/generate_01.mid", "--input", "in/melody/generate_02.mid", "--steps", "3", "--seed", "7"],
+            vec![
+                "interpolate",
+                "--input",
+                "in/melody/generate_01.mid",
+                "--input",
+                "in/melody/generate_02.mid",
+                "--steps",
+                "3",
+                "--seed",
+                "7",
+            ],
         ),
         ("drumify", vec!["drumify", "--input", "in/melody/generate_01.mid", "-n", "2", "--seed", "7"]),
         ("groove", vec!["groove", "--input", "in/drums/generate_01.mid", "-n", "2", "--seed", "7"]),
@@ -433,13 +458,19 @@ fn vc_runtime_missing(wine: &Wine, windows_cli: &Path) -> Result<String> {
     let out_dir = std::env::current_dir()?.join(WINE_DIR).join("cli/vc-missing");
     let exe = windows_path(windows_cli);
     let out = windows_path(&out_dir);
-    let mut command =
-        wine.wine(&[&exe, "generate", "--mode", "drums", "-n", "1", "--seed", "1", "-q", "--out", &out]);
+    let mut command = wine.wine(&[&exe, "generate", "--mode", "drums", "-n", "1", "--seed", "1", "-q", "--out", &out]);
     command.env("WINEDLLOVERRIDES", "vcruntime140_1=d;msvcp140_1=d");
     let result = run_limited(command, Duration::from_secs(120))?;
     let message = result.text.lines().find(|l| l.contains("cadenza-cli:")).unwrap_or("").trim().to_string();
-    if result.status != Some(4) || !message.contains("Visual C++ Redistributable") || !message.contains("VCRUNTIME140_1.dll") {
-        bail!("expected exit 4 naming the Visual C++ Redistributable, got exit {:?}: {}", result.status, tail(&result.text, 10));
+    if result.status != Some(4)
+        || !message.contains("Visual C++ Redistributable")
+        || !message.contains("VCRUNTIME140_1.dll")
+    {
+        bail!(
+            "expected exit 4 naming the Visual C++ Redistributable, got exit {:?}: {}",
+            result.status,
+            tail(&result.text, 10)
+        );
     }
     Ok(message)
 }
@@ -449,10 +480,8 @@ fn vc_runtime_missing(wine: &Wine, windows_cli: &Path) -> Result<String> {
 fn no_display(wine: &Wine, validator: Option<&Path>, host_exe: &Path, vst3: &Path) -> Result<String> {
     let mut detail = Vec::new();
     if let Some(validator) = validator {
-        let out = run_limited(
-            wine.wine(&[&windows_path(validator), "-e", &windows_path(vst3)]),
-            Duration::from_secs(300),
-        )?;
+        let out =
+            run_limited(wine.wine(&[&windows_path(validator), "-e", &windows_path(vst3)]), Duration::from_secs(300))?;
         let reported = out.text.contains("could not create the plugin's hidden message window");
         let finished = vst3_summary(&out.text).is_some();
         if !reported || !finished {
@@ -600,8 +629,12 @@ pub fn run(args: &[String]) -> Result<()> {
 
     wine.set_driver(Driver::Null, None)?;
     if let Some((clap_validator, vst3_validator)) = &validators {
-        steps.push(step("clap-validator validate (Windows build, Wine)", true, || clap_validate(&wine, clap_validator, &clap)));
-        steps.push(step("vst3-validator -e (Windows build, Wine)", true, || vst3_validate(&wine, vst3_validator, &vst3)));
+        steps.push(step("clap-validator validate (Windows build, Wine)", true, || {
+            clap_validate(&wine, clap_validator, &clap)
+        }));
+        steps.push(step("vst3-validator -e (Windows build, Wine)", true, || {
+            vst3_validate(&wine, vst3_validator, &vst3)
+        }));
     }
     let limit = Duration::from_secs(180);
     steps.push(step("CLAP host run", true, || host(&wine, &host_exe, &["clap".into(), windows_path(&clap)], limit)));
@@ -623,8 +656,10 @@ pub fn run(args: &[String]) -> Result<()> {
     steps.push(step("editor opens (screenshot)", true, || editor_screenshot(&wine, &host_exe, &clap, &xvfb.display)));
     // One retry: the drag is driven by synthetic mouse input with fixed pauses.
     steps.push(step("drag-out: a real OLE drop under Wine", true, || {
-        host(&wine, &host_exe, &["drop".into()], Duration::from_secs(60))
-            .or_else(|first| host(&wine, &host_exe, &["drop".into()], Duration::from_secs(60)).map_err(|e| e.context(format!("{first:#}"))))
+        host(&wine, &host_exe, &["drop".into()], Duration::from_secs(60)).or_else(|first| {
+            host(&wine, &host_exe, &["drop".into()], Duration::from_secs(60))
+                .map_err(|e| e.context(format!("{first:#}")))
+        })
     }));
     drop(wine);
     drop(xvfb);
@@ -638,7 +673,13 @@ pub fn run(args: &[String]) -> Result<()> {
     ];
     eprintln!("\nWindows under Wine ({:.0} s in all, build {build_seconds:.0} s):", started.elapsed().as_secs_f64());
     for s in &steps {
-        let mark = if s.ok { "ok    " } else if s.required { "FAILED" } else { "no    " };
+        let mark = if s.ok {
+            "ok    "
+        } else if s.required {
+            "FAILED"
+        } else {
+            "no    "
+        };
         eprintln!("  {mark} {:<48} {:>6.1} s  {}", s.name, s.seconds, s.detail.lines().next().unwrap_or(""));
     }
     for (name, bytes) in sizes {
@@ -654,7 +695,11 @@ pub fn run(args: &[String]) -> Result<()> {
     });
     std::fs::write(Path::new(WINE_DIR).join("report.json"), serde_json::to_string_pretty(&report)?)?;
     if !failed.is_empty() {
-        bail!("{} Windows step(s) failed: {}", failed.len(), failed.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "{} Windows step(s) failed: {}",
+            failed.len(),
+            failed.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+        );
     }
     Ok(())
 }

@@ -5,8 +5,8 @@ use cadenza_music::spec::{MELODY_FIRST_NOTE_ON, MELODY_MIN_PITCH};
 use cadenza_music::{detect_key, Clip};
 
 use crate::error::EngineError;
-use crate::models::ForceOnsets;
 use crate::job::{Job, KeyChoice, KeyScale, Mode, Scale};
+use crate::models::ForceOnsets;
 use crate::prepare;
 
 /// Bars of a clip's trailing silence that are still phrasing; from this many on, the silence is
@@ -20,12 +20,7 @@ pub const MAX_TRAILING_REST_BARS: u16 = 1;
 /// (up to [`MAX_TRAILING_REST_BARS`] whole bars) is part of the phrase and stays.
 pub(crate) fn music_bars(clip: &Clip) -> u16 {
     let bar = clip.time_signature.ticks_per_bar().max(1);
-    let last_end = clip
-        .notes
-        .iter()
-        .map(|n| n.end.min(clip.length_ticks()))
-        .max()
-        .unwrap_or(0);
+    let last_end = clip.notes.iter().map(|n| n.end.min(clip.length_ticks())).max().unwrap_or(0);
     let needed = last_end.div_ceil(bar).max(1).min(u16::MAX as u32) as u16;
     if clip.bars > needed + MAX_TRAILING_REST_BARS {
         needed
@@ -36,11 +31,7 @@ pub(crate) fn music_bars(clip: &Clip) -> u16 {
 
 /// The melody key mask of a job and, for Key: Auto, the key it found: the detected key's scale
 /// plus every pitch class the inputs play (the musician's own notes are in "their" key).
-pub(crate) fn melody_key(
-    job: &Job,
-    inputs: &[&Clip],
-    vocab: usize,
-) -> (Option<Vec<bool>>, Option<KeyScale>) {
+pub(crate) fn melody_key(job: &Job, inputs: &[&Clip], vocab: usize) -> (Option<Vec<bool>>, Option<KeyScale>) {
     if job.mode != Mode::Melody {
         return (None, None);
     }
@@ -88,14 +79,8 @@ pub const MIN_NEW_ONSETS: usize = 2;
 /// New onsets in a model output (melody: note-on tokens; drums: hits).
 pub(crate) fn onsets(seq: &[i64], mode: Mode) -> usize {
     match mode {
-        Mode::Melody => seq
-            .iter()
-            .filter(|&&t| t >= MELODY_FIRST_NOTE_ON as i64)
-            .count(),
-        Mode::Drums => seq
-            .iter()
-            .map(|&t| (t.clamp(0, 511) as u32).count_ones() as usize)
-            .sum(),
+        Mode::Melody => seq.iter().filter(|&&t| t >= MELODY_FIRST_NOTE_ON as i64).count(),
+        Mode::Drums => seq.iter().map(|&t| (t.clamp(0, 511) as u32).count_ones() as usize).sum(),
     }
 }
 
@@ -144,10 +129,7 @@ pub(crate) fn remake_empty(
     }
     let first_bad = bad.clone();
     let mut last_t = temperature;
-    let plan = RETRY_TEMPERATURES
-        .iter()
-        .map(|&f| (f, false))
-        .chain([(RETRY_TEMPERATURES[0], true)]);
+    let plan = RETRY_TEMPERATURES.iter().map(|&f| (f, false)).chain([(RETRY_TEMPERATURES[0], true)]);
     for (retry, (floor, force)) in plan.enumerate() {
         if bad.is_empty() {
             break;
@@ -165,12 +147,7 @@ pub(crate) fn remake_empty(
         }
         bad = still;
     }
-    let remade: Vec<usize> = first_bad
-        .iter()
-        .copied()
-        .filter(|i| !bad.contains(i))
-        .map(&result_index)
-        .collect();
+    let remade: Vec<usize> = first_bad.iter().copied().filter(|i| !bad.contains(i)).map(&result_index).collect();
     let bad: Vec<usize> = bad.into_iter().map(&result_index).collect();
     report_remade(&remade, &bad, temperature, last_t, warnings);
     Ok(())
@@ -207,11 +184,7 @@ pub(crate) fn variations(indices: &[usize]) -> String {
     match names.len() {
         0 => "no variation".into(),
         1 => format!("variation {}", names[0]),
-        n => format!(
-            "variations {} and {}",
-            names[..n - 1].join(", "),
-            names[n - 1]
-        ),
+        n => format!("variations {} and {}", names[..n - 1].join(", "), names[n - 1]),
     }
 }
 
@@ -223,13 +196,7 @@ mod tests {
     #[test]
     fn trailing_silence() {
         let mut c = Clip::new(12, TimeSignature::FOUR_FOUR, false);
-        c.notes.push(Note {
-            pitch: 60,
-            velocity: 80,
-            start: 0,
-            end: 3840,
-            channel: 0,
-        });
+        c.notes.push(Note { pitch: 60, velocity: 80, start: 0, end: 3840, channel: 0 });
         assert_eq!(music_bars(&c), 2);
         c.bars = 4;
         assert_eq!(music_bars(&c), 2);
@@ -254,10 +221,7 @@ mod tests {
             |s| is_empty_output(s, Mode::Melody),
             |idx, t, retry, force| {
                 calls.push((idx.to_vec(), t, retry, force));
-                Ok(idx
-                    .iter()
-                    .map(|&i| if i == 0 { vec![5, 6, 0] } else { vec![0, 0, 0] })
-                    .collect())
+                Ok(idx.iter().map(|&i| if i == 0 { vec![5, 6, 0] } else { vec![0, 0, 0] }).collect())
             },
             |i| i,
             &mut warnings,

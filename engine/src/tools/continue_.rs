@@ -47,10 +47,7 @@ pub(crate) fn run(
             played.bars - music,
             music + 1
         ));
-        trimmed = Clip {
-            bars: music,
-            ..played.clone()
-        };
+        trimmed = Clip { bars: music, ..played.clone() };
         &trimmed
     } else {
         played
@@ -80,14 +77,7 @@ pub(crate) fn run(
     let mut rngs = rngs(job.seed, purpose::CONTINUE, job.variations * q);
     let mut progress = Progress::new(primer.len() + steps, report, cancel);
     lm.scoring = q > 1;
-    let seqs = lm.continue_batch(
-        primer,
-        steps,
-        job.temperature,
-        mask.as_deref(),
-        &mut rngs,
-        &mut progress,
-    )?;
+    let seqs = lm.continue_batch(primer, steps, job.temperature, mask.as_deref(), &mut rngs, &mut progress)?;
     lm.scoring = false;
     let loglik = std::mem::take(&mut lm.loglik);
     let target = best_of::Target::like(job.mode, &[primer], mask.as_deref());
@@ -97,10 +87,8 @@ pub(crate) fn run(
         job.temperature,
         |s| common::is_empty_output(s, job.mode),
         |which, t, retry, force| {
-            let mut rngs: Vec<Pcg32> = which
-                .iter()
-                .map(|&i| Pcg32::for_variation(job.seed, purpose::RESAMPLE + retry as u64, i))
-                .collect();
+            let mut rngs: Vec<Pcg32> =
+                which.iter().map(|&i| Pcg32::for_variation(job.seed, purpose::RESAMPLE + retry as u64, i)).collect();
             lm.force = force.then(|| common::forced_onsets(job.mode, lm.vocab, mask.as_deref()));
             let out = lm.continue_batch(primer, steps, t, mask.as_deref(), &mut rngs, &mut progress);
             lm.force = None;
@@ -132,23 +120,13 @@ pub(crate) fn run(
                 let mut all = tokens.clone();
                 all.extend_from_slice(&seq);
                 let full = prepare::melody_clip(&all, shift)?;
-                let crossing = full
-                    .notes
-                    .iter()
-                    .find(|n| n.start < boundary && n.end > boundary)
-                    .copied();
-                let notes = prepare::notes_from(&full, boundary, 0)
-                    .into_iter()
-                    .map(|n| Note { channel, ..n })
-                    .collect();
+                let crossing = full.notes.iter().find(|n| n.start < boundary && n.end > boundary).copied();
+                let notes =
+                    prepare::notes_from(&full, boundary, 0).into_iter().map(|n| Note { channel, ..n }).collect();
                 (notes, crossing)
             }
             Mode::Drums => {
-                let notes = prepare::drum_clip(&seq, &map)?
-                    .notes
-                    .into_iter()
-                    .map(|n| Note { channel, ..n })
-                    .collect();
+                let notes = prepare::drum_clip(&seq, &map)?.notes.into_iter().map(|n| Note { channel, ..n }).collect();
                 (notes, None)
             }
         };
@@ -162,11 +140,8 @@ pub(crate) fn run(
             c.is_drum = job.mode == Mode::Drums;
             if let Some(x) = crossing {
                 // Extend the input's last note of that pitch into the continuation.
-                if let Some(n) = c
-                    .notes
-                    .iter_mut()
-                    .filter(|n| n.pitch == x.pitch && n.start < boundary)
-                    .max_by_key(|n| n.start)
+                if let Some(n) =
+                    c.notes.iter_mut().filter(|n| n.pitch == x.pitch && n.start < boundary).max_by_key(|n| n.start)
                 {
                     n.end = n.end.max(x.end);
                 }
@@ -189,10 +164,7 @@ pub(crate) fn run(
     if job.mode == Mode::Drums && job.humanize {
         if let Some(net) = humanizer {
             // Humanize with the input as context; the input's own bars stay as played.
-            let mut full: Vec<Clip> = clips
-                .iter()
-                .map(|c| with_input(c, input, boundary, job))
-                .collect();
+            let mut full: Vec<Clip> = clips.iter().map(|c| with_input(c, input, boundary, job)).collect();
             let from = vec![boundary; full.len()];
             groove::humanize(net, &mut full, &from, job.temperature, job.seed)?;
             for (c, f) in clips.iter_mut().zip(full) {
@@ -206,12 +178,7 @@ pub(crate) fn run(
             }
         }
     }
-    Ok(Output {
-        clips,
-        warnings,
-        detected_key,
-        continues_at: Some(boundary),
-    })
+    Ok(Output { clips, warnings, detected_key, continues_at: Some(boundary) })
 }
 
 /// A continuation-only result with the input in front (for Humanize's context).
@@ -223,11 +190,7 @@ fn with_input(clip: &Clip, input: &Clip, boundary: u32, job: &Job) -> Clip {
     c.bars = input.bars + job.bars;
     c.is_drum = true;
     c.notes.retain(|n| n.start < boundary);
-    c.notes.extend(clip.notes.iter().map(|n| Note {
-        start: n.start + boundary,
-        end: n.end + boundary,
-        ..*n
-    }));
+    c.notes.extend(clip.notes.iter().map(|n| Note { start: n.start + boundary, end: n.end + boundary, ..*n }));
     c.sort();
     c
 }

@@ -34,9 +34,7 @@ fn decode_chained(
     progress: &mut Progress<'_>,
 ) -> Result<Vec<Vec<i64>>, EngineError> {
     let sample_z = |rngs: &mut [Pcg32], dim: usize| -> Vec<Vec<f32>> {
-        rngs.iter_mut()
-            .map(|r| (0..dim).map(|_| r.next_normal() as f32).collect())
-            .collect()
+        rngs.iter_mut().map(|r| (0..dim).map(|_| r.next_normal() as f32).collect()).collect()
     };
     let mut zs = sample_z(zrng, vae.z_dim);
     let mut seqs: Vec<Vec<i64>> = vec![Vec::with_capacity(total); zrng.len()];
@@ -45,11 +43,7 @@ fn decode_chained(
     while done < total {
         if done > 0 {
             let fresh = sample_z(zrng, vae.z_dim);
-            zs = zs
-                .iter()
-                .zip(&fresh)
-                .map(|(a, b)| slerp(a, b, CHAIN_BLEND))
-                .collect();
+            zs = zs.iter().zip(&fresh).map(|(a, b)| slerp(a, b, CHAIN_BLEND)).collect();
         }
         let steps = (total - done).min(vae.steps);
         let flat: Vec<f32> = zs.iter().flatten().copied().collect();
@@ -90,15 +84,7 @@ pub(crate) fn run(
     let mut progress = Progress::new(total, report, cancel);
     let mut warnings = Vec::new();
     vae.scoring = q > 1;
-    let seqs = decode_chained(
-        vae,
-        &mut zrng,
-        &mut drng,
-        total,
-        job.temperature,
-        mask.as_deref(),
-        &mut progress,
-    )?;
+    let seqs = decode_chained(vae, &mut zrng, &mut drng, total, job.temperature, mask.as_deref(), &mut progress)?;
     vae.scoring = false;
     let loglik = std::mem::take(&mut vae.loglik);
     let target = best_of::Target::data(job.mode, mask.as_deref());
@@ -109,14 +95,8 @@ pub(crate) fn run(
         |s| common::is_empty_output(s, job.mode),
         |which, t, retry, force| {
             let p = purpose::RESAMPLE + retry as u64;
-            let mut zr: Vec<Pcg32> = which
-                .iter()
-                .map(|&i| Pcg32::for_variation(job.seed, p * 2, i))
-                .collect();
-            let mut dr: Vec<Pcg32> = which
-                .iter()
-                .map(|&i| Pcg32::for_variation(job.seed, p * 2 + 1, i))
-                .collect();
+            let mut zr: Vec<Pcg32> = which.iter().map(|&i| Pcg32::for_variation(job.seed, p * 2, i)).collect();
+            let mut dr: Vec<Pcg32> = which.iter().map(|&i| Pcg32::for_variation(job.seed, p * 2 + 1, i)).collect();
             vae.force = force.then(|| common::forced_onsets(job.mode, vae.vocab, mask.as_deref()));
             let out = decode_chained(vae, &mut zr, &mut dr, total, t, mask.as_deref(), &mut progress);
             vae.force = None;
@@ -149,9 +129,5 @@ pub(crate) fn run(
             groove::humanize(net, &mut clips, &from, job.temperature, job.seed)?;
         }
     }
-    Ok(Output {
-        clips,
-        warnings,
-        ..Output::default()
-    })
+    Ok(Output { clips, warnings, ..Output::default() })
 }

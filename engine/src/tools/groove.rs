@@ -26,8 +26,7 @@ use std::collections::HashMap;
 use cadenza_music::quantize::quantize;
 use cadenza_music::spec::{DRUM_CLASSES, GROOVE_FLOATS_PER_STEP, TICKS_PER_STEP};
 use cadenza_music::{
-    decode_groove, encode_groove_quantized, encode_tap_quantized, step_of_tick, Clip, DrumMap,
-    GrooveRow,
+    decode_groove, encode_groove_quantized, encode_tap_quantized, step_of_tick, Clip, DrumMap, GrooveRow,
 };
 
 use crate::dynamics::{bar_position, Dynamics, HUMANIZE_SPREAD};
@@ -93,14 +92,9 @@ impl Performance {
         let local = if (self.origin..self.origin + self.total).contains(&step) {
             Some(step - self.origin)
         } else {
-            (0..self.total / bar)
-                .map(|k| k * bar + step % bar)
-                .find(|&l| self.hit_at(l, voice))
+            (0..self.total / bar).map(|k| k * bar + step % bar).find(|&l| self.hit_at(l, voice))
         }?;
-        Some((
-            self.at(&self.velocity, local, voice),
-            self.at(&self.offset, local, voice),
-        ))
+        Some((self.at(&self.velocity, local, voice), self.at(&self.offset, local, voice)))
     }
 }
 
@@ -186,9 +180,7 @@ fn perform(
             }
             let r = &rows[perfs.len() / nv];
             // Groove features have a hit flag per voice; the tap encoding (Drumify) has none.
-            let hit = (0..total * vo)
-                .map(|k| f == vo * 3 && r[(k / vo) * f + (k % vo) * 3] > 0.5)
-                .collect();
+            let hit = (0..total * vo).map(|k| f == vo * 3 && r[(k / vo) * f + (k % vo) * 3] > 0.5).collect();
             let mut perf = Performance {
                 origin: 0,
                 total,
@@ -275,8 +267,7 @@ pub(crate) fn humanize_notes(clip: &Clip, perf: &Performance, from: u32, map: &D
             Some((vm, om)) => {
                 let mean = sum[c] / k;
                 let ratio = if mean > 1e-3 {
-                    (vm as f64 / mean)
-                        .clamp(1.0 - HUMANIZE_SPREAD as f64, 1.0 + HUMANIZE_SPREAD as f64)
+                    (vm as f64 / mean).clamp(1.0 - HUMANIZE_SPREAD as f64, 1.0 + HUMANIZE_SPREAD as f64)
                 } else {
                     1.0
                 };
@@ -287,8 +278,7 @@ pub(crate) fn humanize_notes(clip: &Clip, perf: &Performance, from: u32, map: &D
         let velocity = (n.velocity as f64 * ratio).round().clamp(1.0, 127.0) as u8;
         let grid = (s as i64) * TICKS_PER_STEP as i64;
         let flam = n.start as i64 - anchor[&(s, c)] as i64;
-        let start = (grid + (offset * TICKS_PER_STEP as f64).round() as i64 + flam)
-            .clamp(lo, len as i64 - 1) as u32;
+        let start = (grid + (offset * TICKS_PER_STEP as f64).round() as i64 + flam).clamp(lo, len as i64 - 1) as u32;
         let duration = n.end.saturating_sub(n.start).max(1);
         n.velocity = velocity;
         n.start = start;
@@ -355,9 +345,7 @@ pub(crate) fn humanize(
             velocity: (0..w * vo).map(|k| g[(k / vo) * of + (k % vo) * 3 + 1]).collect(),
             offset: (0..w * vo).map(|k| g[(k / vo) * of + (k % vo) * 3 + 2]).collect(),
             logit: Vec::new(),
-            hit: (0..w * vo)
-                .map(|k| x[(b * w + k / vo) * f + (k % vo) * 3] > 0.5)
-                .collect(),
+            hit: (0..w * vo).map(|k| x[(b * w + k / vo) * f + (k % vo) * 3] > 0.5).collect(),
         };
         clips[i] = humanize_notes(&clips[i], &perf, from[i], &map);
     }
@@ -382,8 +370,7 @@ pub(crate) fn run(
         let (x, unmapped, any) = hit_rows(input, &map)?;
         if !any {
             return Err(EngineError::EmptyInput(
-                "the input has no notes the drum map knows (kick, snare, hats, toms, cymbals)"
-                    .into(),
+                "the input has no notes the drum map knows (kick, snare, hats, toms, cymbals)".into(),
             ));
         }
         if unmapped > 0 {
@@ -397,11 +384,7 @@ pub(crate) fn run(
     if rows.len() % net.in_floats != 0 {
         return Err(EngineError::ort(
             "preparing the groove input",
-            format!(
-                "{} floats in the encoding, the model wants {} per step",
-                rows.len(),
-                net.in_floats
-            ),
+            format!("{} floats in the encoding, the model wants {} per step", rows.len(), net.in_floats),
         ));
     }
     let mut progress = Progress::new(2, report, cancel);
@@ -417,20 +400,12 @@ pub(crate) fn run(
             clips.push(humanize_notes(input, perf, 0, &map));
         }
         progress.step()?;
-        return Ok(Output {
-            clips,
-            warnings,
-            ..Output::default()
-        });
+        return Ok(Output { clips, warnings, ..Output::default() });
     }
 
     // Drumify: hits from the model, velocities from the input's dynamics, the input's kit.
     let dynamics = Dynamics::learn_taps(&[input]).unwrap_or_else(Dynamics::default_melody);
-    let kit = if input.is_drum {
-        Kit::learn(&[input], &map)
-    } else {
-        Kit::gm()
-    };
+    let kit = if input.is_drum { Kit::learn(&[input], &map) } else { Kit::gm() };
     let mut hit_rngs: Vec<Pcg32> = rngs(job.seed, purpose::GROOVE_HITS, nv);
     let (mut remade, mut still, mut last_t) = (Vec::new(), Vec::new(), job.temperature);
     for (v, (perf, hit_rng)) in perfs.iter().zip(hit_rngs.iter_mut()).enumerate() {
@@ -466,11 +441,7 @@ pub(crate) fn run(
     }
     common::report_remade(&remade, &still, job.temperature, last_t, &mut warnings);
     progress.step()?;
-    Ok(Output {
-        clips,
-        warnings,
-        ..Output::default()
-    })
+    Ok(Output { clips, warnings, ..Output::default() })
 }
 
 /// One Drumify variation: hits sampled from the performance (see the module docs).
@@ -518,13 +489,11 @@ fn drumify_clip_with(
             if steps.clone().any(|s| (0..vo).any(|v| rows[s][v * 3] > 0.5)) {
                 continue;
             }
-            let best = steps
-                .flat_map(|s| (0..vo).map(move |v| (s, v)))
-                .max_by(|a, b| {
-                    let la = perf.at(&perf.logit, a.0, a.1);
-                    let lb = perf.at(&perf.logit, b.0, b.1);
-                    la.total_cmp(&lb)
-                });
+            let best = steps.flat_map(|s| (0..vo).map(move |v| (s, v))).max_by(|a, b| {
+                let la = perf.at(&perf.logit, a.0, a.1);
+                let lb = perf.at(&perf.logit, b.0, b.1);
+                la.total_cmp(&lb)
+            });
             if let Some((s, v)) = best {
                 hit(&mut rows[s], s, v);
             }
@@ -538,8 +507,7 @@ fn drumify_clip_with(
     let mean = clip.notes.iter().map(|x| x.velocity as f64).sum::<f64>() / n;
     for note in &mut clip.notes {
         let ratio = if mean > 0.0 {
-            (note.velocity as f64 / mean)
-                .clamp(1.0 - HUMANIZE_SPREAD as f64, 1.0 + HUMANIZE_SPREAD as f64)
+            (note.velocity as f64 / mean).clamp(1.0 - HUMANIZE_SPREAD as f64, 1.0 + HUMANIZE_SPREAD as f64)
         } else {
             1.0
         };
@@ -571,13 +539,7 @@ mod tests {
         let map = DrumMap::default();
         let mut c = Clip::new(1, cadenza_music::TimeSignature::FOUR_FOUR, true);
         for (p, v, s) in [(37u8, 90u8, 4u32), (44, 80, 2), (42, 80, 0), (99, 50, 3), (43, 105, 15)] {
-            c.notes.push(cadenza_music::Note {
-                pitch: p,
-                velocity: v,
-                start: s * 120,
-                end: s * 120 + 100,
-                channel: 9,
-            });
+            c.notes.push(cadenza_music::Note { pitch: p, velocity: v, start: s * 120, end: s * 120 + 100, channel: 9 });
         }
         c.sort();
         let vo = DRUM_CLASSES;
@@ -609,10 +571,7 @@ mod tests {
             assert!(n.end <= 1920);
         }
         // The last step's note cannot move past the clip end.
-        let late = Performance {
-            offset: vec![0.5; 16 * vo],
-            ..perf
-        };
+        let late = Performance { offset: vec![0.5; 16 * vo], ..perf };
         let h = humanize_notes(&c, &late, 0, &map);
         assert!(h.notes.iter().all(|n| n.start < 1920 && n.end <= 1920));
     }

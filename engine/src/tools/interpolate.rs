@@ -48,51 +48,29 @@ pub(crate) fn run(
     let mut warnings = Vec::new();
     for (clip, label) in [(a, "input A"), (b, "input B")] {
         if clip.bars > window_bars {
-            warnings.push(format!(
-                "{label} is {} bars long; only its first {window_bars} bars were used",
-                clip.bars
-            ));
+            warnings.push(format!("{label} is {} bars long; only its first {window_bars} bars were used", clip.bars));
         }
     }
     // Both inputs through the one preprocessing path, cut to the model's window (spec
     // `preprocessing`); melodies share one octave shift.
-    let window = Window::Bars {
-        start: 0,
-        bars: window_bars,
-    };
+    let window = Window::Bars { start: 0, bars: window_bars };
     let map = DrumMap::default();
     let (ta, tb, counts, shift) = match job.mode {
         Mode::Melody => {
-            let p =
-                prepare::melody_inputs(&[(a, "input A"), (b, "input B")], window, &mut warnings)?;
-            let counts = [
-                p[0].stages.window.notes.len(),
-                p[1].stages.window.notes.len(),
-            ];
-            (
-                prepare::ids(&p[0].tokens),
-                prepare::ids(&p[1].tokens),
-                counts,
-                p[0].report.shift,
-            )
+            let p = prepare::melody_inputs(&[(a, "input A"), (b, "input B")], window, &mut warnings)?;
+            let counts = [p[0].stages.window.notes.len(), p[1].stages.window.notes.len()];
+            (prepare::ids(&p[0].tokens), prepare::ids(&p[1].tokens), counts, p[0].report.shift)
         }
         Mode::Drums => {
             let pa = prepare::drum_input(a, &map, window, "input A", &mut warnings)?;
             let pb = prepare::drum_input(b, &map, window, "input B", &mut warnings)?;
             let counts = [pa.stages.window.notes.len(), pb.stages.window.notes.len()];
-            (
-                prepare::ids(&pa.tokens),
-                prepare::ids(&pb.tokens),
-                counts,
-                0,
-            )
+            (prepare::ids(&pa.tokens), prepare::ids(&pb.tokens), counts, 0)
         }
     };
     for (count, label) in counts.into_iter().zip(["input A", "input B"]) {
         if count == 0 {
-            return Err(EngineError::EmptyInput(format!(
-                "{label} has no notes in its first {window_bars} bars"
-            )));
+            return Err(EngineError::EmptyInput(format!("{label} has no notes in its first {window_bars} bars")));
         }
     }
     let given = [ta.clone(), tb.clone()];
@@ -112,10 +90,7 @@ pub(crate) fn run(
     // (crate::best_of); candidate 0 of each point is what quality 1 decodes.
     let q = best_of::candidates_per_clip(job);
     let z_of = |which: &[usize]| -> Vec<f32> {
-        which
-            .iter()
-            .flat_map(|&c| slerp(mu_a, mu_b, alphas[decoded[c / q]]))
-            .collect()
+        which.iter().flat_map(|&c| slerp(mu_a, mu_b, alphas[decoded[c / q]])).collect()
     };
     let (mask, detected_key) = common::melody_key(job, &[a, b], vae.vocab);
     let mut seqs = Vec::new();
@@ -132,14 +107,7 @@ pub(crate) fn run(
             .collect();
         let mut progress = Progress::new(steps, report, cancel);
         vae.scoring = q > 1;
-        seqs = vae.decode(
-            &z,
-            steps,
-            job.temperature,
-            mask.as_deref(),
-            &mut streams,
-            &mut progress,
-        )?;
+        seqs = vae.decode(&z, steps, job.temperature, mask.as_deref(), &mut streams, &mut progress)?;
         vae.scoring = false;
         let loglik = std::mem::take(&mut vae.loglik);
         let given: Vec<&[i64]> = given.iter().map(|t| &t[..]).collect();
@@ -154,9 +122,7 @@ pub(crate) fn run(
                 let z = z_of(&which.iter().map(|&k| k * q).collect::<Vec<_>>());
                 let mut streams: Vec<Pcg32> = which
                     .iter()
-                    .map(|&k| {
-                        Pcg32::for_variation(job.seed, purpose::RESAMPLE + retry as u64, decoded[k])
-                    })
+                    .map(|&k| Pcg32::for_variation(job.seed, purpose::RESAMPLE + retry as u64, decoded[k]))
                     .collect();
                 vae.force = force.then(|| common::forced_onsets(job.mode, vae.vocab, mask.as_deref()));
                 let out = vae.decode(&z, steps, t, mask.as_deref(), &mut streams, &mut progress);
@@ -174,11 +140,7 @@ pub(crate) fn run(
         Mode::Drums => Dynamics::learn_drums(&[c], &map),
     };
     let (dyn_a, dyn_b) = (learn(a), learn(b));
-    let (kit_a, kit_b) = if drums {
-        (Kit::learn(&[a], &map), Kit::learn(&[b], &map))
-    } else {
-        (Kit::gm(), Kit::gm())
-    };
+    let (kit_a, kit_b) = if drums { (Kit::learn(&[a], &map), Kit::learn(&[b], &map)) } else { (Kit::gm(), Kit::gm()) };
     let channel = a.notes.first().map_or(0, |n| n.channel);
     let mut clips = Vec::with_capacity(n);
     let mut seqs = seqs.into_iter();
@@ -228,12 +190,7 @@ pub(crate) fn run(
             }
         }
     }
-    Ok(Output {
-        clips,
-        warnings,
-        detected_key,
-        ..Output::default()
-    })
+    Ok(Output { clips, warnings, detected_key, ..Output::default() })
 }
 
 #[cfg(test)]

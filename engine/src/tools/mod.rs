@@ -26,7 +26,5 @@ pub(crate) mod purpose {
 }
 
 pub(crate) fn rngs(seed: u64, purpose: u64, n: usize) -> Vec<Pcg32> {
-    (0..n)
-        .map(|i| Pcg32::for_variation(seed, purpose, i))
-        .collect()
+    (0..n).map(|i| Pcg32::for_variation(seed, purpose, i)).collect()
 }

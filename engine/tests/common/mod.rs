@@ -62,26 +62,14 @@ pub fn run(engine: &mut Engine, job: &Job) -> Result<Output, EngineError> {
 }
 
 pub fn note(pitch: u8, start_step: u32, len_steps: u32) -> Note {
-    Note {
-        pitch,
-        velocity: 90,
-        start: start_step * 120,
-        end: (start_step + len_steps) * 120,
-        channel: 0,
-    }
+    Note { pitch, velocity: 90, start: start_step * 120, end: (start_step + len_steps) * 120, channel: 0 }
 }
 
 /// A 2-bar C-major melody (eighth notes).
 pub fn melody_a() -> Clip {
-    let pitches = [
-        60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 67, 64, 60, 60,
-    ];
+    let pitches = [60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 67, 64, 60, 60];
     let mut c = Clip::new(2, TimeSignature::FOUR_FOUR, false);
-    c.notes = pitches
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| note(p, i as u32 * 2, 2))
-        .collect();
+    c.notes = pitches.iter().enumerate().map(|(i, &p)| note(p, i as u32 * 2, 2)).collect();
     c
 }
 
@@ -89,11 +77,7 @@ pub fn melody_a() -> Clip {
 pub fn melody_b() -> Clip {
     let pitches = [84, 81, 79, 76, 84, 86, 88, 91];
     let mut c = Clip::new(4, TimeSignature::FOUR_FOUR, false);
-    c.notes = pitches
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| note(p, i as u32 * 8, 6))
-        .collect();
+    c.notes = pitches.iter().enumerate().map(|(i, &p)| note(p, i as u32 * 8, 6)).collect();
     c
 }
 
@@ -101,15 +85,8 @@ pub fn melody_b() -> Clip {
 pub fn drums_a() -> Clip {
     let mut c = Clip::new(4, TimeSignature::FOUR_FOUR, true);
     for step in 0..64u32 {
-        let mut hit = |p: u8| {
-            c.notes.push(Note {
-                pitch: p,
-                velocity: 100,
-                start: step * 120,
-                end: step * 120 + 60,
-                channel: 9,
-            })
-        };
+        let mut hit =
+            |p: u8| c.notes.push(Note { pitch: p, velocity: 100, start: step * 120, end: step * 120 + 60, channel: 9 });
         if step % 2 == 0 {
             hit(42);
         }
@@ -129,13 +106,7 @@ pub fn drums_b() -> Clip {
     let mut c = Clip::new(4, TimeSignature::FOUR_FOUR, true);
     for step in (0..64u32).step_by(3) {
         let p = if step % 2 == 0 { 51 } else { 45 };
-        c.notes.push(Note {
-            pitch: p,
-            velocity: 80,
-            start: step * 120,
-            end: step * 120 + 60,
-            channel: 9,
-        });
+        c.notes.push(Note { pitch: p, velocity: 80, start: step * 120, end: step * 120 + 60, channel: 9 });
     }
     c.sort();
     c
@@ -151,17 +122,13 @@ pub fn melody_tokens(c: &Clip) -> Vec<u8> {
 }
 
 pub fn drum_tokens(c: &Clip) -> Vec<u16> {
-    cadenza_music::encode_drums(c, &cadenza_music::DrumMap::default())
-        .expect("encodable")
-        .tokens
+    cadenza_music::encode_drums(c, &cadenza_music::DrumMap::default()).expect("encodable").tokens
 }
 
 /// Hamming distance between token sequences (the shorter one padded with 0).
 pub fn distance<T: PartialEq + Default + Copy>(a: &[T], b: &[T]) -> usize {
     let n = a.len().max(b.len());
-    (0..n)
-        .filter(|&i| a.get(i).copied().unwrap_or_default() != b.get(i).copied().unwrap_or_default())
-        .count()
+    (0..n).filter(|&i| a.get(i).copied().unwrap_or_default() != b.get(i).copied().unwrap_or_default()).count()
 }
 
 pub fn entropy<T: Ord + Copy>(tokens: impl IntoIterator<Item = T>) -> f64 {
@@ -175,9 +142,7 @@ pub fn entropy<T: Ord + Copy>(tokens: impl IntoIterator<Item = T>) -> f64 {
 
 pub fn drum_output_pitches() -> Vec<u8> {
     let map = cadenza_music::DrumMap::default();
-    (0..cadenza_music::spec::DRUM_CLASSES)
-        .map(|c| map.output_pitch(c))
-        .collect()
+    (0..cadenza_music::spec::DRUM_CLASSES).map(|c| map.output_pitch(c)).collect()
 }
 
 /// A scratch folder under the system temp dir, removed when dropped so test runs leave no litter.
@@ -198,8 +163,7 @@ impl Drop for Scratch {
 }
 
 pub fn scratch(name: &str) -> Scratch {
-    let dir =
-        std::env::temp_dir().join(format!("cadenza-engine-test-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("cadenza-engine-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     Scratch(dir)

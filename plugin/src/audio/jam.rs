@@ -151,7 +151,9 @@ impl Jam {
     pub fn begin_block(&mut self, on: bool, timing: &BlockTiming, out: &mut EventList) {
         let rolling = on && timing.playing && timing.pos_beats.is_some();
         let jumped = match (self.expected_next_beat, timing.pos_beats) {
-            (Some(expected), Some(pos)) => ((pos - expected) * timing.samples_per_beat).abs() > RELOCATE_TOLERANCE_SAMPLES,
+            (Some(expected), Some(pos)) => {
+                ((pos - expected) * timing.samples_per_beat).abs() > RELOCATE_TOLERANCE_SAMPLES
+            }
             _ => false,
         };
         if !rolling || jumped {

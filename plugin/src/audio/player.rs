@@ -36,11 +36,7 @@ impl Player {
     }
 
     /// Swaps in a new clip (or none) and hands back the old one, releasing its notes.
-    pub fn replace_clip(
-        &mut self,
-        clip: Option<Box<PlaybackClip>>,
-        out: &mut EventList,
-    ) -> Option<Box<PlaybackClip>> {
+    pub fn replace_clip(&mut self, clip: Option<Box<PlaybackClip>>, out: &mut EventList) -> Option<Box<PlaybackClip>> {
         self.release_all(0, out);
         self.expected_next_beat = None;
         std::mem::replace(&mut self.clip, clip)

@@ -84,7 +84,8 @@ impl PreviewSynth {
             }
             let mut mix = 0.0;
             for voice in self.voices.iter_mut().filter(|v| v.held || v.level > 0.0) {
-                voice.level = if voice.held { (voice.level + attack).min(1.0) } else { (voice.level - release).max(0.0) };
+                voice.level =
+                    if voice.held { (voice.level + attack).min(1.0) } else { (voice.level - release).max(0.0) };
                 mix += voice.im * voice.level * voice.velocity;
                 let re = voice.re * voice.step_re - voice.im * voice.step_im;
                 voice.im = voice.re * voice.step_im + voice.im * voice.step_re;

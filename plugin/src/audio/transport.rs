@@ -26,19 +26,15 @@ pub struct BlockTiming {
 
 impl BlockTiming {
     pub fn from_transport(transport: &Transport, block_len: usize) -> Self {
-        let tempo = transport
-            .tempo
-            .filter(|t| t.is_finite())
-            .unwrap_or(DEFAULT_TEMPO)
-            .clamp(TEMPO_RANGE.0, TEMPO_RANGE.1);
+        let tempo =
+            transport.tempo.filter(|t| t.is_finite()).unwrap_or(DEFAULT_TEMPO).clamp(TEMPO_RANGE.0, TEMPO_RANGE.1);
         let sample_rate = if transport.sample_rate.is_finite() && transport.sample_rate > 0.0 {
             transport.sample_rate as f64
         } else {
             44_100.0
         };
         let numerator = transport.time_sig_numerator.filter(|n| (1..=64).contains(n)).unwrap_or(4);
-        let denominator =
-            transport.time_sig_denominator.filter(|d| [1, 2, 4, 8, 16, 32].contains(d)).unwrap_or(4);
+        let denominator = transport.time_sig_denominator.filter(|d| [1, 2, 4, 8, 16, 32].contains(d)).unwrap_or(4);
         let beats_per_bar = numerator as f64 * 4.0 / denominator as f64;
         let bar_origin = transport
             .bar_start_pos_beats

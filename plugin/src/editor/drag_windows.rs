@@ -22,26 +22,26 @@ use std::thread::JoinHandle;
 use windows::core::PCWSTR;
 use windows::Win32::Foundation::{
     GlobalFree, DATA_S_SAMEFORMATETC, DRAGDROP_S_CANCEL, DRAGDROP_S_DROP, DRAGDROP_S_USEDEFAULTCURSORS, DV_E_FORMATETC,
-    E_NOTIMPL, E_POINTER, HGLOBAL, HINSTANCE, HWND, LPARAM, LRESULT, OLE_E_ADVISENOTSUPPORTED, POINT, RPC_E_CHANGED_MODE,
-    S_OK, WPARAM,
+    E_NOTIMPL, E_POINTER, HGLOBAL, HINSTANCE, HWND, LPARAM, LRESULT, OLE_E_ADVISENOTSUPPORTED, POINT,
+    RPC_E_CHANGED_MODE, S_OK, WPARAM,
 };
 use windows::Win32::Graphics::Gdi::ScreenToClient;
-use windows::Win32::System::LibraryLoader::GetModuleHandleW;
-use windows::Win32::UI::Input::KeyboardAndMouse::GetCapture;
-use windows::Win32::UI::WindowsAndMessaging::{
-    CreateWindowExW, DefWindowProcW, DestroyWindow, GetCursorPos, PostMessageW, RegisterClassW, SetWindowLongPtrW,
-    UnregisterClassW, GWLP_USERDATA, HWND_MESSAGE, WINDOW_EX_STYLE, WINDOW_STYLE, WM_APP, WM_LBUTTONUP, WNDCLASSW,
-};
 use windows::Win32::System::Com::{
-    IAdviseSink, IDataObject, IDataObject_Impl, IEnumFORMATETC, IEnumSTATDATA, DATADIR_GET, DVASPECT_CONTENT, FORMATETC,
-    STGMEDIUM, STGMEDIUM_0, TYMED_HGLOBAL,
+    IAdviseSink, IDataObject, IDataObject_Impl, IEnumFORMATETC, IEnumSTATDATA, DATADIR_GET, DVASPECT_CONTENT,
+    FORMATETC, STGMEDIUM, STGMEDIUM_0, TYMED_HGLOBAL,
 };
+use windows::Win32::System::LibraryLoader::GetModuleHandleW;
 use windows::Win32::System::Memory::{GlobalAlloc, GlobalLock, GlobalUnlock, GMEM_MOVEABLE};
 use windows::Win32::System::Ole::{
     DoDragDrop, IDropSource, IDropSource_Impl, OleInitialize, OleUninitialize, CF_HDROP, DROPEFFECT, DROPEFFECT_COPY,
 };
 use windows::Win32::System::SystemServices::{MK_LBUTTON, MODIFIERKEYS_FLAGS};
+use windows::Win32::UI::Input::KeyboardAndMouse::GetCapture;
 use windows::Win32::UI::Shell::{SHCreateStdEnumFmtEtc, DROPFILES};
+use windows::Win32::UI::WindowsAndMessaging::{
+    CreateWindowExW, DefWindowProcW, DestroyWindow, GetCursorPos, PostMessageW, RegisterClassW, SetWindowLongPtrW,
+    UnregisterClassW, GWLP_USERDATA, HWND_MESSAGE, WINDOW_EX_STYLE, WINDOW_STYLE, WM_APP, WM_LBUTTONUP, WNDCLASSW,
+};
 use windows_core::{implement, BOOL, HRESULT};
 
 use super::xdnd::Outcome;
@@ -180,7 +180,12 @@ impl IDataObject_Impl for FileDataObject_Impl {
         DATA_S_SAMEFORMATETC
     }
 
-    fn SetData(&self, _format: *const FORMATETC, _medium: *const STGMEDIUM, _release: BOOL) -> windows_core::Result<()> {
+    fn SetData(
+        &self,
+        _format: *const FORMATETC,
+        _medium: *const STGMEDIUM,
+        _release: BOOL,
+    ) -> windows_core::Result<()> {
         // Explorer offers drop descriptions and the like; nothing here takes them.
         Err(E_NOTIMPL.into())
     }
@@ -193,7 +198,12 @@ impl IDataObject_Impl for FileDataObject_Impl {
         unsafe { SHCreateStdEnumFmtEtc(&[hdrop_format()]) }
     }
 
-    fn DAdvise(&self, _format: *const FORMATETC, _advf: u32, _sink: windows_core::Ref<IAdviseSink>) -> windows_core::Result<u32> {
+    fn DAdvise(
+        &self,
+        _format: *const FORMATETC,
+        _advf: u32,
+        _sink: windows_core::Ref<IAdviseSink>,
+    ) -> windows_core::Result<u32> {
         Err(OLE_E_ADVISENOTSUPPORTED.into())
     }
 

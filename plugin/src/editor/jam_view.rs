@@ -40,9 +40,10 @@ impl Panel {
             let status = ui.label(RichText::new(text).color(colour));
             probe::note_rect(ui, "jam_status", status.rect);
             if late > 0 {
-                ui.label(RichText::new(format!("{late} late")).color(palette::HINT).size(text_size::SMALL)).on_hover_text(
-                    "Answers that were not ready for their bar line and started on the next bar line instead",
-                );
+                ui.label(RichText::new(format!("{late} late")).color(palette::HINT).size(text_size::SMALL))
+                    .on_hover_text(
+                        "Answers that were not ready for their bar line and started on the next bar line instead",
+                    );
             }
         });
         egui::Grid::new("jam-grid").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {

@@ -24,6 +24,8 @@ use nice_plug_egui::baseview::HandlerError;
 use nice_plug_egui::{EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier};
 
 pub mod controls;
+#[cfg(target_os = "windows")]
+pub mod drag_windows;
 pub mod file_actions;
 pub mod file_dialog;
 pub mod files;
@@ -38,8 +40,6 @@ pub mod status;
 pub mod style;
 #[cfg(target_os = "linux")]
 pub mod x11_drag;
-#[cfg(target_os = "windows")]
-pub mod drag_windows;
 pub mod xdnd;
 
 pub use egui;
@@ -115,10 +115,5 @@ pub fn create_with_app(app: CadenzaApp) -> Option<CadenzaEditor> {
         },
     };
     let settings = EguiNiceSettings::new().with_tile("Cadenza").with_resize_hint(resize);
-    nice_plug_egui::create_egui_editor(
-        default_state(),
-        RepaintNotifier::new(),
-        settings,
-        app,
-    )
+    nice_plug_egui::create_egui_editor(default_state(), RepaintNotifier::new(), settings, app)
 }

@@ -215,7 +215,16 @@ pub struct Choice<'p, T: Enum + PartialEq + Copy + 'static> {
 impl<'p, T: Enum + PartialEq + Copy + 'static> Choice<'p, T> {
     /// A row of buttons, one per value.
     pub fn buttons(param: &'p EnumParam<T>, name: &'static str) -> Self {
-        Self { param, name, help: "", option_help: None, options: None, labels: None, menu_width: None, text_size: None }
+        Self {
+            param,
+            name,
+            help: "",
+            option_help: None,
+            options: None,
+            labels: None,
+            menu_width: None,
+            text_size: None,
+        }
     }
 
     /// A drop-down menu `width` points wide.

@@ -32,7 +32,8 @@ impl Panel {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Results").heading());
             if !self.results.is_empty() {
-                let hint = format!("{} — click to hear, arrow keys to step, drag a clip onto a track", self.results.len());
+                let hint =
+                    format!("{} — click to hear, arrow keys to step, drag a clip onto a track", self.results.len());
                 ui.add(egui::Label::new(RichText::new(hint).color(palette::HINT)).truncate());
             }
         });
@@ -153,9 +154,12 @@ impl Panel {
         // The keep star in the header's right corner.
         let kept = self.favourites.get(index).copied().unwrap_or(false);
         let star_rect = Rect::from_center_size(Pos2::new(header.right() - 10.0, header.center().y), Vec2::splat(22.0));
-        let star = ui.interact(star_rect, ui.make_persistent_id(("fav", index)), Sense::click()).on_hover_text(
-            if kept { "Kept: click to unmark" } else { "Keep: mark this result as a favourite (exported names end in -kept)" },
-        );
+        let star =
+            ui.interact(star_rect, ui.make_persistent_id(("fav", index)), Sense::click()).on_hover_text(if kept {
+                "Kept: click to unmark"
+            } else {
+                "Keep: mark this result as a favourite (exported names end in -kept)"
+            });
         painter.text(
             star_rect.center(),
             egui::Align2::CENTER_CENTER,

@@ -31,7 +31,9 @@ impl Panel {
                         RichText::new("Waiting for the engine — is the plugin active in the host?")
                             .color(palette::ERROR),
                     )
-                    .on_hover_text("Cadenza's worker thread starts when the host activates the plugin (e.g. starts audio)");
+                    .on_hover_text(
+                        "Cadenza's worker thread starts when the host activates the plugin (e.g. starts audio)",
+                    );
                 } else {
                     ui.label(format!("Generating… {:.1} s", since.elapsed().as_secs_f32()));
                 }
@@ -61,7 +63,10 @@ impl Panel {
         });
         if let Some((text, ok, at)) = &self.message {
             if at.elapsed() < MESSAGE_TIME {
-                ui.add(egui::Label::new(RichText::new(text).color(if *ok { palette::TEXT } else { palette::ERROR })).wrap());
+                ui.add(
+                    egui::Label::new(RichText::new(text).color(if *ok { palette::TEXT } else { palette::ERROR }))
+                        .wrap(),
+                );
             }
         }
     }

@@ -33,7 +33,13 @@ use windows_core::{implement, Ref};
 use crate::editor::{host_window, pump};
 
 fn hdrop_format(cf: u16) -> FORMATETC {
-    FORMATETC { cfFormat: cf, ptd: std::ptr::null_mut(), dwAspect: DVASPECT_CONTENT.0, lindex: -1, tymed: TYMED_HGLOBAL.0 as u32 }
+    FORMATETC {
+        cfFormat: cf,
+        ptd: std::ptr::null_mut(),
+        dwAspect: DVASPECT_CONTENT.0,
+        lindex: -1,
+        tymed: TYMED_HGLOBAL.0 as u32,
+    }
 }
 
 /// The files a data object offers as `CF_HDROP`, read the way a DAW reads them
@@ -70,7 +76,8 @@ fn write_selected_clip() -> Result<(PathBuf, Clip), String> {
 }
 
 fn check_file(path: &Path, clip: &Clip) -> Result<(), String> {
-    let imported = import_midi_file(path, &ImportOptions::default()).map_err(|e| format!("the dropped file is not a clip: {e}"))?;
+    let imported = import_midi_file(path, &ImportOptions::default())
+        .map_err(|e| format!("the dropped file is not a clip: {e}"))?;
     if imported.clip.notes.len() != clip.notes.len() {
         return Err(format!("the dropped file holds {} notes, not {}", imported.clip.notes.len(), clip.notes.len()));
     }
@@ -105,7 +112,8 @@ pub fn data_object() -> Result<String, String> {
         return Err(format!("CF_HDROP names {paths:?}, not {}", path.display()));
     }
     check_file(&paths[0], &clip)?;
-    Ok(json!({ "data_object": { "cf_hdrop": paths[0].display().to_string(), "formats": ["CF_HDROP/TYMED_HGLOBAL"] } }).to_string())
+    Ok(json!({ "data_object": { "cf_hdrop": paths[0].display().to_string(), "formats": ["CF_HDROP/TYMED_HGLOBAL"] } })
+        .to_string())
 }
 
 /// A drop target that keeps what was dropped on it.
@@ -116,7 +124,13 @@ struct Target {
 }
 
 impl IDropTarget_Impl for Target_Impl {
-    fn DragEnter(&self, _data: Ref<IDataObject>, _keys: MODIFIERKEYS_FLAGS, _pt: &POINTL, effect: *mut DROPEFFECT) -> windows_core::Result<()> {
+    fn DragEnter(
+        &self,
+        _data: Ref<IDataObject>,
+        _keys: MODIFIERKEYS_FLAGS,
+        _pt: &POINTL,
+        effect: *mut DROPEFFECT,
+    ) -> windows_core::Result<()> {
         self.entered.fetch_add(1, Ordering::SeqCst);
         unsafe { *effect = DROPEFFECT_COPY };
         Ok(())
@@ -128,8 +142,17 @@ impl IDropTarget_Impl for Target_Impl {
     fn DragLeave(&self) -> windows_core::Result<()> {
         Ok(())
     }
-    fn Drop(&self, data: Ref<IDataObject>, _keys: MODIFIERKEYS_FLAGS, _pt: &POINTL, effect: *mut DROPEFFECT) -> windows_core::Result<()> {
-        let paths = data.ok().map_err(|_| windows_core::Error::empty()).and_then(|d| dropped_files(d).map_err(|_| windows_core::Error::empty()));
+    fn Drop(
+        &self,
+        data: Ref<IDataObject>,
+        _keys: MODIFIERKEYS_FLAGS,
+        _pt: &POINTL,
+        effect: *mut DROPEFFECT,
+    ) -> windows_core::Result<()> {
+        let paths = data
+            .ok()
+            .map_err(|_| windows_core::Error::empty())
+            .and_then(|d| dropped_files(d).map_err(|_| windows_core::Error::empty()));
         *self.dropped.lock().unwrap() = Some(paths.unwrap_or_default());
         unsafe { *effect = DROPEFFECT_COPY };
         Ok(())

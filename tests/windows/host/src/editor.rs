@@ -82,7 +82,8 @@ pub fn run(path: &str, seconds: f64) -> Result<String, String> {
     continue_melody(&mut plugin)?;
     let raw = plugin.raw();
     let gui = unsafe {
-        let ext = ((*raw).get_extension.ok_or("no get_extension")?)(raw, CLAP_EXT_GUI.as_ptr()) as *const clap_plugin_gui;
+        let ext =
+            ((*raw).get_extension.ok_or("no get_extension")?)(raw, CLAP_EXT_GUI.as_ptr()) as *const clap_plugin_gui;
         ext.as_ref().ok_or("the plugin has no GUI extension")?
     };
     let api: *const c_char = CLAP_WINDOW_API_WIN32.as_ptr();

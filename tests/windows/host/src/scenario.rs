@@ -37,8 +37,14 @@ impl Host for ClapInstance {
         self.param_id(name).ok_or(format!("no parameter {name:?}"))
     }
     fn block(&mut self, notes: &[(u32, i16, bool)], params: &[(u32, f64)]) {
-        let mut events: Vec<ClapInput> = params.iter().map(|&(id, value)| ClapInput::Param { time: 0, id, value }).collect();
-        events.extend(notes.iter().map(|&(time, key, on)| ClapInput::Note { time, key, velocity: if on { 0.8 } else { 0.0 }, on }));
+        let mut events: Vec<ClapInput> =
+            params.iter().map(|&(id, value)| ClapInput::Param { time: 0, id, value }).collect();
+        events.extend(notes.iter().map(|&(time, key, on)| ClapInput::Note {
+            time,
+            key,
+            velocity: if on { 0.8 } else { 0.0 },
+            on,
+        }));
         self.process(BLOCK, &events);
     }
     fn set_transport(&mut self, playing: bool, position: i64) {
@@ -104,7 +110,11 @@ fn press(host: &mut impl Host, id: u32) {
 
 /// Plays two bars (400 blocks) from the top until `done` accepts what came out, at most 90 s
 /// (the first job loads ONNX Runtime and a model).
-fn play_until(host: &mut impl Host, what: &str, done: impl Fn(&[Played]) -> bool) -> Result<(Vec<Played>, f64), String> {
+fn play_until(
+    host: &mut impl Host,
+    what: &str,
+    done: impl Fn(&[Played]) -> bool,
+) -> Result<(Vec<Played>, f64), String> {
     let started = Instant::now();
     loop {
         let played = host.pass(400);
@@ -257,7 +267,8 @@ pub fn vst3_factory() -> *mut c_void {
 fn load_vst3(bundle: &Path) -> Result<PathBuf, String> {
     let dll = bundle.join("Contents").join("x86_64-win").join("Cadenza.vst3");
     // SAFETY: loading the plugin is what this host is for.
-    let library = unsafe { libloading::Library::new(&dll) }.map_err(|e| format!("LoadLibrary {}: {e}", dll.display()))?;
+    let library =
+        unsafe { libloading::Library::new(&dll) }.map_err(|e| format!("LoadLibrary {}: {e}", dll.display()))?;
     unsafe {
         if let Ok(init) = library.get::<unsafe extern "system" fn() -> bool>(b"InitDll\0") {
             if !init() {
