@@ -28,6 +28,10 @@ EXPERIMENTS = {
     # drum sets at the same capped share; full beta from the start, lower learning rate
     "drum_vae_ft": dict(FULL["drum_vae"], warm_start="drum_vae", lr=5e-4, beta_warmup=False, max_steps=6000,
                         max_minutes=55, eval_every=250, extra_share=0.4, honest_split=True, base="drum_vae", seed=24),
+    # ablation of drum_vae_ft: the same fine-tune on GMD alone (is it the data or the fp32 fine-tune?)
+    "drum_vae_ft_gmd": dict(FULL["drum_vae"], warm_start="drum_vae", lr=5e-4, beta_warmup=False, max_steps=6000,
+                            max_minutes=22, eval_every=250, extra_share=0.0, honest_split=True, base="drum_vae",
+                            seed=24),
     "drum_rnn_v2": dict(FULL["drum_rnn"], max_steps=3000, max_minutes=30, extra_share=0.3, honest_split=True,
                         base="drum_rnn", seed=12),
 }
