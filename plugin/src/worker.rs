@@ -278,14 +278,7 @@ impl Worker {
     fn run_jam_job(&mut self, job: JobRequest) {
         let JobPurpose::JamAnswer { call_id, answer_bars } = job.purpose else { return };
         let end = self.end.clone();
-        self.current_job = Some(job.id);
-        let generator = &mut self.generator;
-        let outcome = catch_unwind(AssertUnwindSafe(|| generator.generate(&job, end.progress())))
-            .unwrap_or_else(|panic| Err(JobError::Internal(panic_message(&panic))));
-        for message in self.generator.take_warnings() {
-            end.notify(WorkerEvent::Warning { id: job.id, message });
-        }
-        let _ = self.generator.take_detected_key();
+        let (outcome, _) = self.generate_guarded(&job);
         let call = job.inputs.first().cloned().unwrap_or_else(|| Clip::new(1, Default::default(), false));
         let answer = match outcome {
             Ok(clips) if !clips.is_empty() => {
@@ -332,18 +325,28 @@ impl Worker {
         self.end.notify(WorkerEvent::JamAnswered { id: job_id, call, answer });
     }
 
-    fn run_job(&mut self, job: JobRequest) {
+    /// Runs the generator on `job` with a panic guard (a panic is this job's error), passes its
+    /// warnings on to the editor, and returns the clips with the key Key: Auto found.
+    fn generate_guarded(
+        &mut self,
+        job: &JobRequest,
+    ) -> (Result<Vec<Clip>, JobError>, Option<cadenza_engine::KeyScale>) {
         let end = self.end.clone();
-        end.progress().set(0.0);
-        end.notify(WorkerEvent::Started { id: job.id });
         self.current_job = Some(job.id);
         let generator = &mut self.generator;
-        let outcome = catch_unwind(AssertUnwindSafe(|| generator.generate(&job, end.progress())))
+        let outcome = catch_unwind(AssertUnwindSafe(|| generator.generate(job, end.progress())))
             .unwrap_or_else(|panic| Err(JobError::Internal(panic_message(&panic))));
         for message in self.generator.take_warnings() {
             end.notify(WorkerEvent::Warning { id: job.id, message });
         }
-        let detected_key = self.generator.take_detected_key();
+        (outcome, self.generator.take_detected_key())
+    }
+
+    fn run_job(&mut self, job: JobRequest) {
+        let end = self.end.clone();
+        end.progress().set(0.0);
+        end.notify(WorkerEvent::Started { id: job.id });
+        let (outcome, detected_key) = self.generate_guarded(&job);
         match outcome {
             Ok(clips) if !clips.is_empty() => {
                 let count = clips.len();
