@@ -294,3 +294,39 @@ pub fn check_macos(extra: &[String]) -> Result<()> {
     }
     Ok(())
 }
+
+/// `cargo xtask clippy-windows`: clippy on the Windows-only code (plugin, engine, CLI, the Wine
+/// host) for `x86_64-pc-windows-gnu`, into `target/windows-clippy/`. Clippy runs as a rustc
+/// wrapper beside the toolchain's rustc (the private sysroot gets a link to `clippy-driver`).
+pub fn clippy_windows(extra: &[String]) -> Result<()> {
+    let toolchain = prepare(WINDOWS_TARGET, Some((WINDOWS_LINKER, WINDOWS_LINKER_PACKAGE)))?;
+    let sysroot = PathBuf::from(output(Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).args(["--print", "sysroot"]))?.trim());
+    let driver = sysroot.join("bin/clippy-driver");
+    if !driver.is_file() {
+        bail!("clippy is not installed for this toolchain (`rustup component add clippy`)");
+    }
+    let mut command = toolchain.cargo("check", &std::env::current_dir()?.join("target/windows-clippy"));
+    let wrapper = match toolchain.envs.iter().find(|(k, _)| k == "RUSTC") {
+        Some((_, private_rustc)) => {
+            let bin = PathBuf::from(private_rustc).parent().map(Path::to_path_buf).context("no private bin folder")?;
+            let linked = bin.join("clippy-driver");
+            if !linked.is_file() {
+                link_file(&driver, &linked)?;
+            }
+            command.env("SYSROOT", bin.parent().context("no private sysroot")?);
+            linked
+        }
+        None => driver,
+    };
+    // What `cargo clippy -- -D warnings` hands clippy-driver (its argument separator).
+    let status = command
+        .env("RUSTC_WORKSPACE_WRAPPER", wrapper)
+        .env("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__")
+        .args(["-p", "cadenza", "-p", "cadenza-engine", "-p", "cadenza-cli", "-p", "cadenza-wine-host"])
+        .args(extra)
+        .status()?;
+    if !status.success() {
+        bail!("clippy found problems in the Windows build");
+    }
+    Ok(())
+}

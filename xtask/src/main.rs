@@ -11,6 +11,9 @@
 //! - `cargo xtask check-macos`: `cargo check` of the shipped crates for both Apple targets.
 //! - `cargo xtask test-windows`: the Windows build under Wine: validators, CLAP/VST3 host runs,
 //!   CLI byte-identity, no-display, editor screenshot, drag-out (see [`wine`]).
+//! - `cargo xtask clippy-windows`: clippy on the Windows-only code, for the Windows target.
+//! - `cargo xtask x-capture [DISPLAY]`: saves every window of an X display as PNG (debugging the
+//!   Wine editor screenshot).
 
 mod cross;
 mod ort;
@@ -37,6 +40,7 @@ fn main() -> Result<()> {
         }
         "check-macos" => cross::check_macos(&rest),
         "test-windows" => wine::run(&rest),
+        "clippy-windows" => cross::clippy_windows(&rest),
         "x-capture" => {
             let display = rest.first().cloned().unwrap_or_else(|| std::env::var("DISPLAY").unwrap_or_default());
             for (i, shot) in xcapture::capture_all(&display, 100)?.iter().enumerate() {

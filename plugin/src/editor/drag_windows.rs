@@ -171,6 +171,8 @@ impl IDataObject_Impl for FileDataObject_Impl {
         }
     }
 
+    // The signature is COM's; the pointer comes from the caller and is checked for null.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     fn GetCanonicalFormatEtc(&self, _format_in: *const FORMATETC, format_out: *mut FORMATETC) -> HRESULT {
         if format_out.is_null() {
             return E_POINTER;
@@ -264,23 +266,26 @@ fn drag_here(path: &Path) -> Result<Outcome, Failure> {
             Failure::Other(format!("OLE could not be initialized: {e}"))
         });
     }
-    let result = (|| {
-        let data = FileDataObject::create(path);
-        let source: IDropSource = DropSource.into();
-        let mut effect = DROPEFFECT(0);
-        // SAFETY: both objects live until DoDragDrop returns.
-        let hr = unsafe { DoDragDrop(&data, &source, DROPEFFECT_COPY, &mut effect) };
-        if hr == DRAGDROP_S_DROP && effect.0 & DROPEFFECT_COPY.0 != 0 {
-            Ok(Outcome::Dropped { window: 0, confirmed: true })
-        } else if hr == DRAGDROP_S_DROP || hr == DRAGDROP_S_CANCEL {
-            Ok(Outcome::Cancelled)
-        } else {
-            Err(Failure::Other(format!("the drag failed: {}", windows_core::Error::from(hr))))
-        }
-    })();
+    let result = ole_drag(path);
     // SAFETY: pairs with the OleInitialize above.
     unsafe { OleUninitialize() };
     result
+}
+
+/// `DoDragDrop` of `path` (OLE initialized on this thread).
+fn ole_drag(path: &Path) -> Result<Outcome, Failure> {
+    let data = FileDataObject::create(path);
+    let source: IDropSource = DropSource.into();
+    let mut effect = DROPEFFECT(0);
+    // SAFETY: both objects live until DoDragDrop returns.
+    let hr = unsafe { DoDragDrop(&data, &source, DROPEFFECT_COPY, &mut effect) };
+    if hr == DRAGDROP_S_DROP && effect.0 & DROPEFFECT_COPY.0 != 0 {
+        Ok(Outcome::Dropped { window: 0, confirmed: true })
+    } else if hr == DRAGDROP_S_DROP || hr == DRAGDROP_S_CANCEL {
+        Ok(Outcome::Cancelled)
+    } else {
+        Err(Failure::Other(format!("the drag failed: {}", windows_core::Error::from(hr))))
+    }
 }
 
 /// The message that starts the drag.

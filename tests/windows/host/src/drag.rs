@@ -4,7 +4,7 @@
 use std::os::windows::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cadenza_plugin::editor::drag_windows::{spawn_drag, FileDataObject};
@@ -177,8 +177,6 @@ fn mouse(flags: windows::Win32::UI::Input::KeyboardAndMouse::MOUSE_EVENT_FLAGS, 
     unsafe { SendInput(&[input], std::mem::size_of::<INPUT>() as i32) };
 }
 
-static DRAG: OnceLock<Mutex<Option<std::thread::JoinHandle<Result<Outcome, String>>>>> = OnceLock::new();
-
 /// A real OLE drag of the clip: the button goes down over a source window, the drag starts as the
 /// panel starts it (`spawn_drag` on the GUI thread, during its frame; the drag itself begins when
 /// this thread's message loop delivers it), the mouse moves onto the target window
@@ -206,8 +204,7 @@ pub fn drop() -> Result<String, String> {
     pump(Duration::from_millis(200));
     mouse(MOUSEEVENTF_LEFTDOWN, sx, sy);
     pump(Duration::from_millis(200));
-    let handle = spawn_drag(path.clone()).map_err(|e| format!("spawn_drag: {e}"))?;
-    *DRAG.get_or_init(|| Mutex::new(None)).lock().unwrap() = Some(handle);
+    let mut handle = Some(spawn_drag(path.clone()).map_err(|e| format!("spawn_drag: {e}"))?);
     let robot = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(400));
         for step in 1..=12 {
@@ -223,9 +220,8 @@ pub fn drop() -> Result<String, String> {
     let deadline = Instant::now() + Duration::from_secs(20);
     let outcome = loop {
         pump(Duration::from_millis(50));
-        let mut slot = DRAG.get().unwrap().lock().unwrap();
-        if slot.as_ref().is_some_and(|h| h.is_finished()) {
-            break slot.take().unwrap().join().map_err(|_| "the drag thread panicked".to_string())?;
+        if handle.as_ref().is_some_and(|h| h.is_finished()) {
+            break handle.take().unwrap().join().map_err(|_| "the drag thread panicked".to_string())?;
         }
         if Instant::now() > deadline {
             return Err("the drag did not end within 20 s".into());
