@@ -300,7 +300,10 @@ pub fn check_macos(extra: &[String]) -> Result<()> {
 /// wrapper beside the toolchain's rustc (the private sysroot gets a link to `clippy-driver`).
 pub fn clippy_windows(extra: &[String]) -> Result<()> {
     let toolchain = prepare(WINDOWS_TARGET, Some((WINDOWS_LINKER, WINDOWS_LINKER_PACKAGE)))?;
-    let sysroot = PathBuf::from(output(Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).args(["--print", "sysroot"]))?.trim());
+    let sysroot = PathBuf::from(
+        output(Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())).args(["--print", "sysroot"]))?
+            .trim(),
+    );
     let driver = sysroot.join("bin/clippy-driver");
     if !driver.is_file() {
         bail!("clippy is not installed for this toolchain (`rustup component add clippy`)");
