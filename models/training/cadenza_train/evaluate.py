@@ -26,7 +26,8 @@ def eval_lm(model, cfg, data_dir, int8_path=None, max_chunks=600):
     if len(val) > max_chunks:
         val = val[np.random.RandomState(0).choice(len(val), max_chunks, replace=False)]
     V = model.vocab
-    nll, acc = lm_eval(model, torch.from_numpy(val.astype(np.int64)))
+    first_on = spec.first_note_on if cfg["domain"] == "melody" else 1
+    nll, acc, _ = lm_eval(model, torch.from_numpy(val.astype(np.int64)), first_on)
     base = bigram_baseline(dd["train"], val, V)
     out = {"valid_chunks": int(len(val)), "chunk_len": L, "valid_tokens": int(len(val) * L),
            "nll_per_step": r4(nll), "accuracy": r4(acc),
@@ -46,7 +47,7 @@ def eval_lm(model, cfg, data_dir, int8_path=None, max_chunks=600):
             tgt = torch.from_numpy(sub[:, t + 1].astype(np.int64))
             tot += F.cross_entropy(lt, tgt, reduction="sum").item()
             corr += (lt.argmax(-1) == tgt).sum().item()
-        tnll, tacc = lm_eval(model, torch.from_numpy(sub.astype(np.int64)))
+        tnll, _, _ = lm_eval(model, torch.from_numpy(sub.astype(np.int64)), first_on)
         out["int8_onnx_subset"] = {"chunks": int(B), "nll_per_step": r4(tot / (B * L)), "accuracy": r4(corr / (B * L)),
                                    "fp32_torch_nll_same_subset": r4(tnll)}
     return out

@@ -292,9 +292,11 @@ def train_lm(name, cfg, data_dir, run_dir, log=print):
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b[:, 1:].reshape(-1))
         return loss, {"nll": loss.item()}
 
+    first_on = spec.first_note_on if cfg["domain"] == "melody" else 1
+
     def eval_fn():
-        nll, acc = lm_eval(model, val_t)
-        return {"nll": round(nll, 4), "acc": round(acc, 4), "select": nll}
+        nll, acc, onset = lm_eval(model, val_t, first_on)
+        return {"nll": round(nll, 4), "acc": round(acc, 4), "onset_acc": round(onset, 4), "select": nll}
 
     tr = Trainer(name, model, cfg, run_dir, log)
     info = tr.run(batch_fn, loss_fn, eval_fn, rng)
@@ -302,17 +304,23 @@ def train_lm(name, cfg, data_dir, run_dir, log=print):
 
 
 @torch.no_grad()
-def lm_eval(model, val_t, bs=100):
+def lm_eval(model, val_t, first_on, bs=100):
+    """-> (NLL per step, accuracy, note-onset accuracy: accuracy on the steps whose target token is >= first_on,
+    a melody note-on or a drum step with hits)."""
     model.eval()
-    tot, n, corr = 0.0, 0, 0
+    tot, n, corr, on_n, on_corr = 0.0, 0, 0, 0, 0
     for i in range(0, len(val_t), bs):
         b = val_t[i:i + bs]
         logits, _ = model(b[:, :-1])
         tgt = b[:, 1:]
         tot += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1), reduction="sum").item()
-        corr += (logits.argmax(-1) == tgt).sum().item()
+        hit = logits.argmax(-1) == tgt
+        corr += hit.sum().item()
         n += tgt.numel()
-    return tot / n, corr / n
+        on = tgt >= first_on
+        on_corr += hit[on].sum().item()
+        on_n += on.sum().item()
+    return tot / n, corr / n, on_corr / max(on_n, 1)
 
 
 def bigram_baseline(train_seqs, val_chunks, V):
