@@ -15,6 +15,8 @@ pub use crate::params::Tool;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ToolRules {
     pub name: &'static str,
+    /// The name in exported file names and MIDI track names: lowercase, only `[a-z]`.
+    pub slug: &'static str,
     /// One line for the panel's tooltip and heading.
     pub help: &'static str,
     /// Input clips it reads: 0 (Generate), 1 (A) or 2 (A and B).
@@ -56,6 +58,7 @@ impl ToolRules {
 
 const CONTINUE: ToolRules = ToolRules {
     name: "Continue",
+    slug: "continue",
     help: "Extends input A: new bars that follow on from what you played",
     inputs: 1,
     max_variations: Some(8),
@@ -69,6 +72,7 @@ const CONTINUE: ToolRules = ToolRules {
 
 const GENERATE: ToolRules = ToolRules {
     name: "Generate",
+    slug: "generate",
     help: "Makes new clips from scratch (no input needed)",
     inputs: 0,
     max_variations: Some(16),
@@ -82,6 +86,7 @@ const GENERATE: ToolRules = ToolRules {
 
 const INTERPOLATE: ToolRules = ToolRules {
     name: "Interpolate",
+    slug: "interpolate",
     help: "Morphs from input A to input B in steps",
     inputs: 2,
     max_variations: None,
@@ -95,6 +100,7 @@ const INTERPOLATE: ToolRules = ToolRules {
 
 const DRUMIFY: ToolRules = ToolRules {
     name: "Drumify",
+    slug: "drumify",
     help: "Turns the rhythm of input A into a drum groove",
     inputs: 1,
     max_variations: Some(8),
@@ -108,6 +114,7 @@ const DRUMIFY: ToolRules = ToolRules {
 
 const GROOVE: ToolRules = ToolRules {
     name: "Groove",
+    slug: "groove",
     help: "Humanizes the timing and dynamics of drum input A",
     inputs: 1,
     max_variations: None,

@@ -78,6 +78,9 @@ fn every_tool_has_one_set_of_rules() {
         // The parameter's own display name is the tool's name, so host and panel agree.
         use nice_plug::prelude::Enum;
         assert_eq!(Tool::variants()[tool.to_index()], rules.name);
+        // Exported file names use the slug: the same word, safe in every file system.
+        assert_eq!(rules.slug, rules.name.to_ascii_lowercase());
+        assert!(rules.slug.bytes().all(|b| b.is_ascii_lowercase()), "{tool:?}");
         for slot in 0..rules.inputs {
             assert!(!rules.input_roles[slot].is_empty(), "{tool:?} explains input {slot}");
         }

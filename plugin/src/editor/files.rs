@@ -43,22 +43,12 @@ pub fn data_dir_from(env: impl Fn(&str) -> Option<std::ffi::OsString>) -> PathBu
     std::env::temp_dir()
 }
 
-pub fn tool_slug(tool: Tool) -> &'static str {
-    match tool {
-        Tool::Continue => "continue",
-        Tool::Generate => "generate",
-        Tool::Interpolate => "interpolate",
-        Tool::Drumify => "drumify",
-        Tool::Groove => "groove",
-    }
-}
-
 /// `cadenza-continue-<stamp>-v03.mid`: sortable, unique per batch and variation, only
 /// `[a-z0-9-.]` so every DAW and file system takes it. `stamp` identifies the batch
 /// (e.g. seconds since the epoch when the batch finished).
 pub fn clip_file_name(tool: Tool, stamp: u64, variation: usize, favourite: bool) -> String {
     let star = if favourite { "-kept" } else { "" };
-    format!("cadenza-{}-{stamp}-v{:02}{star}.mid", tool_slug(tool), variation + 1)
+    format!("cadenza-{}-{stamp}-v{:02}{star}.mid", tool.rules().slug, variation + 1)
 }
 
 /// Keeps only what is safe in a file name; empty becomes "clip".
@@ -121,7 +111,7 @@ pub fn export_all(
     for (i, clip) in clips.iter().enumerate() {
         let fav = favourites.get(i).copied().unwrap_or(false);
         let path = dir.join(clip_file_name(tool, stamp, i, fav));
-        write_clip(clip, &path, bpm, &format!("Cadenza {} {}", tool_slug(tool), i + 1))?;
+        write_clip(clip, &path, bpm, &format!("Cadenza {} {}", tool.rules().slug, i + 1))?;
         paths.push(path);
     }
     Ok(paths)
