@@ -1,6 +1,6 @@
 """A v2 experiment as a candidate models folder, and shipping it (issue 17).
 
-  python -m cadenza_train candidate drum_vae_v2 [--out DIR]   # DIR = copy of models/ with the experiment's int8
+  python -m cadenza_train candidate drum_vae_v2 [--out DIR]   # an LM or a sequence VAE   # DIR = copy of models/ with the experiment's int8
                                                                # graphs under the base name; then
   python -m cadenza_train evaluate --models DIR               # the same honest metrics as the shipped models
   python -m cadenza_train ship drum_vae_v2 DIR                # copy the graphs + manifest entry into models/
@@ -50,31 +50,43 @@ def build(name: str, out: Path, log=print) -> Path:
     full = torch.load(run_dir / "ckpt.pt", weights_only=False)
     man = json.loads((out / "manifest.json").read_text())
     entry = dict(man["models"][base])
-    if cfg["kind"] != "vae":
-        raise SystemExit("candidate: sequence VAEs only for now")
-    model = TR.build_vae(cfg, spec)
-    model.load_state_dict(ck["model"])
-    model.eval()
-    _, va, _ = TR.vae_windows(cfg, DATA_DIR, spec)
-    ex = X.export_vae(model, run_dir / "onnx", base, va[:16])
+    share = cfg.get("extra_share", 0.0)
+    if cfg["kind"] == "vae":
+        model = TR.build_vae(cfg, spec)
+        model.load_state_dict(ck["model"])
+        model.eval()
+        _, va, _ = TR.vae_windows(cfg, DATA_DIR, spec)
+        ex = X.export_vae(model, run_dir / "onnx", base, va[:16])
+        selection = "GMD validation half (issue 17 split), teacher-forced NLL + KL term"
+    elif cfg["kind"] == "lm":
+        model = TR.build_lm(cfg, spec)
+        model.load_state_dict(ck["model"])
+        model.eval()
+        dd = TR.load_domain(DATA_DIR, cfg["domain"], honest=True)
+        ex = X.export_lm(model, run_dir / "onnx", base, next(s for s in dd["valid"] if len(s) >= 64))
+        selection = "validation half (issue 17 split), NLL per step"
+    else:
+        raise SystemExit("candidate: LMs and sequence VAEs only")
     for part, p in ex["files"].items():
         shutil.copyfile(p, out / Path(p).name)
         g = dict(entry["graphs"][part])
         g["sha256"] = X.sha256(out / Path(p).name)
         g["bytes"] = (out / Path(p).name).stat().st_size
         entry["graphs"][part] = g
-    share = cfg.get("extra_share", 0.0)
-    entry["datasets"] = [{"id": "groove_midi", **LICENSES["groove_midi"], "share_of_each_batch": round(1 - share, 3)}] + [
-        {"id": k, **v, "share_of_each_batch": "together " + str(round(share, 3))} for k, v in EXTRA_LICENSES.items()]
+    if cfg["domain"] == "drums":
+        entry["datasets"] = [{"id": "groove_midi", **LICENSES["groove_midi"], "share_of_each_batch": round(1 - share, 3)}] + [
+            {"id": k, **v, "share_of_each_batch": "together " + str(round(share, 3))} for k, v in EXTRA_LICENSES.items()]
     entry["hyperparameters"] = {k: v for k, v in cfg.items() if k not in ("kind", "domain")}
     hist = full["history"]
     entry["training"] = {"experiment": name, "steps": full["step"], "train_seconds": round(full["elapsed"], 1),
                          "best_step": ck["step"], "hardware": TR.hardware(),
                          "finished_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                         "model_selection": "GMD validation half (issue 17 split), teacher-forced NLL + KL term"}
+                         "model_selection": selection}
     entry["training_curve"] = [{"step": h["step"], "elapsed_s": h["elapsed_s"],
                                 "valid": {k: v for k, v in h["valid"].items() if k != "select"}} for h in hist]
-    entry["parity"] = dict(ex["parity"], **metric_parity(ex, va, model.start_token, spec, cfg["domain"]))
+    entry["parity"] = dict(ex["parity"])
+    if cfg["kind"] == "vae":
+        entry["parity"].update(metric_parity(ex, va, model.start_token, spec, cfg["domain"]))
     entry.pop("metrics", None)
     entry.pop("listening_notes", None)
     man["models"][base] = entry
@@ -105,8 +117,9 @@ def ship(name: str, cand: Path, log=print):
     entry = cman["models"][base]
     ev = cand / "evaluate.json"
     if ev.exists():
+        family = "lm" if cfg["kind"] == "lm" else "vae"
         entry["honest_metrics"] = {"source": "python -m cadenza_train evaluate (issue 17 split)",
-                                   **json.loads(ev.read_text())["vae"][base]}
+                                   **json.loads(ev.read_text())[family][base]}
     for part, g in entry["graphs"].items():
         shutil.copyfile(cand / g["file"], MODELS_DIR / g["file"])
     man = json.loads((MODELS_DIR / "manifest.json").read_text())
