@@ -275,12 +275,19 @@ def train_lm(name, cfg, data_dir, run_dir, log=print):
     model = build_lm(cfg, spec)
     rng = np.random.default_rng(cfg["seed"])
 
+    spb = spec.steps_per_bar
+
     def batch_fn(rng):
         idx = rng.choice(len(train), cfg["batch"], p=p)
         out = []
         for i in idx:
             s = train[i]
-            a = int(rng.integers(0, len(s) - L - 1))
+            if cfg.get("bar_aligned"):
+                # windows start on a bar line, as Continue's primer and the evaluation chunks do, so the LSTM's
+                # zero state always means "downbeat" and it can count steps to the next bar line
+                a = spb * int(rng.integers(0, (len(s) - L - 1) // spb + 1))
+            else:
+                a = int(rng.integers(0, len(s) - L - 1))
             w = s[a:a + L + 1]
             if cfg.get("transpose"):
                 w = random_transpose(w, rng, cfg["transpose"], spec)
