@@ -61,7 +61,10 @@ fn c07_c06_low_temperature_is_never_silent_and_says_so() {
         }
         assert!(err.contains("key: C:major"), "{err}");
         if t == "0" {
-            assert!(err.contains("made again"), "{name}: {err}");
+            // Greedy decoding is deterministic: variations differ only where one was (nearly)
+            // silent and made again, which stderr must say (melody_rnn v1 held one note here).
+            let remade = clips.iter().any(|c| c.notes != clips[0].notes);
+            assert_eq!(remade, err.contains("made again"), "{name}: {err}");
         }
     }
 }

@@ -241,8 +241,12 @@ fn c06_c07_every_variation_has_new_notes_at_low_temperature() {
                 assert!(c.notes.len() >= 2, "{name} T={t}: variation {} has {} note(s)", i + 1, c.notes.len());
             }
             if t == 0.0 {
-                // Greedy holds one note; the remade variations are reported.
-                assert!(out.warnings.iter().any(|w| w.contains("made again")), "{name}: {:?}", out.warnings);
+                // Greedy decoding is deterministic, so 16 variations differ only where one came out
+                // (nearly) silent and was made again at a higher temperature: that must be reported.
+                // (melody_rnn v1 held one note on c07 and c06; v2 plays a phrase on both.)
+                let remade = out.clips.iter().any(|c| c.notes != out.clips[0].notes);
+                let reported = out.warnings.iter().any(|w| w.contains("made again"));
+                assert_eq!(remade, reported, "{name}: {:?}", out.warnings);
             }
             // Key: Auto found the key (both are in C major).
             assert_eq!(out.detected_key.map(|k| k.to_string()).as_deref(), Some("C:major"));

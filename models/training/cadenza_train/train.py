@@ -259,8 +259,11 @@ def train_lm(name, cfg, data_dir, run_dir, log=print):
     share = cfg.get("extra_share", 0.0)
     n_gmd = len(train)
     if share > 0:
-        extra = [p["tokens"] for p in D.load_drums(Path(data_dir) / "drums_extra.npz")
-                 if p["split"] == "train" and len(p["tokens"]) > cfg["seq_len"] + 1]
+        # most programmed items are 2- to 8-bar loops (Hydrogen patterns are tiled to exactly 8 bars), shorter than
+        # a training window: loop them again rather than drop them (dropping kept 90 of 1,410)
+        need = cfg["seq_len"] + 2
+        extra = [np.tile(t, -(-need // len(t))) for p in D.load_drums(Path(data_dir) / "drums_extra.npz")
+                 if p["split"] == "train" and len(t := np.asarray(p["tokens"])) > 0]
         log(f"[{name}] extra (programmed) drum sequences {len(extra)}, {share:.0%} of the sampled steps")
         train = train + extra
     lens = np.array([len(s) for s in train], np.float64)
