@@ -1,7 +1,7 @@
 """A v2 experiment as a candidate models folder, and shipping it (issue 17).
 
-  python -m cadenza_train candidate drum_vae_v2 [--out DIR]   # an LM or a sequence VAE   # DIR = copy of models/ with the experiment's int8
-                                                               # graphs under the base name; then
+  python -m cadenza_train candidate drum_vae_v2 [--out DIR]   # DIR = copy of models/ with the experiment's int8
+                                                               # graphs (an LM or a sequence VAE) under the base name; then
   python -m cadenza_train evaluate --models DIR               # the same honest metrics as the shipped models
   python -m cadenza_train ship drum_vae_v2 DIR                # copy the graphs + manifest entry into models/
 

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from . import encoding as enc
 from .export import session
-from .train import (bigram_baseline, f1_score, groove_input, groove_metrics, lm_chunks, lm_eval, load_domain,
+from .train import (bigram_baseline, f1_score, groove_input, groove_metrics, first_onset_token, lm_chunks, lm_eval, load_domain,
                     vae_tf_eval)
 
 
@@ -26,7 +26,7 @@ def eval_lm(model, cfg, data_dir, int8_path=None, max_chunks=600):
     if len(val) > max_chunks:
         val = val[np.random.RandomState(0).choice(len(val), max_chunks, replace=False)]
     V = model.vocab
-    first_on = spec.first_note_on if cfg["domain"] == "melody" else 1
+    first_on = first_onset_token(spec, cfg["domain"])
     nll, acc, _ = lm_eval(model, torch.from_numpy(val.astype(np.int64)), first_on)
     base = bigram_baseline(dd["train"], val, V)
     out = {"valid_chunks": int(len(val)), "chunk_len": L, "valid_tokens": int(len(val) * L),

@@ -302,7 +302,7 @@ def train_lm(name, cfg, data_dir, run_dir, log=print):
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), b[:, 1:].reshape(-1))
         return loss, {"nll": loss.item()}
 
-    first_on = spec.first_note_on if cfg["domain"] == "melody" else 1
+    first_on = first_onset_token(spec, cfg["domain"])
 
     def eval_fn():
         nll, acc, onset = lm_eval(model, val_t, first_on)
@@ -311,6 +311,11 @@ def train_lm(name, cfg, data_dir, run_dir, log=print):
     tr = Trainer(name, model, cfg, run_dir, log)
     info = tr.run(batch_fn, loss_fn, eval_fn, rng)
     return model, info
+
+
+def first_onset_token(spec, domain: str) -> int:
+    """The lowest token that starts a note: a melody note-on, or any drum step with hits (tokens >= 1)."""
+    return spec.first_note_on if domain == "melody" else 1
 
 
 @torch.no_grad()
