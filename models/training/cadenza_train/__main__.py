@@ -126,9 +126,12 @@ def fit(names, log):
             _, info, _, _ = train.train_vae(name, cfg, DATA_DIR, RUNS_DIR / name, log)
         elif cfg["kind"] == "lm":
             _, info = train.train_lm(name, cfg, DATA_DIR, RUNS_DIR / name, log)
+        elif cfg["kind"] == "groove":
+            _, info, _, _ = train.train_groove(name, cfg["variant"], cfg, DATA_DIR, RUNS_DIR / name, log)
         else:
-            raise SystemExit(f"fit: {name} is not an LM or sequence VAE")
-        (RUNS_DIR / f"{name}.fit.json").write_text(json.dumps({"config": cfg, **info}, indent=1))
+            raise SystemExit(f"fit: {name} is not an LM, a sequence VAE or a GrooVAE variant")
+        (RUNS_DIR / f"{name}.fit.json").write_text(json.dumps({"config": cfg, "hardware": train.hardware(), **info},
+                                                                 indent=1))
         log(f"[{name}] fit done: {info['steps']} steps, {info['train_seconds']}s, best step {info['best_step']}")
     return 0
 

@@ -46,6 +46,8 @@ def build(name: str, out: Path, log=print) -> Path:
     shutil.copytree(MODELS_DIR, out, ignore=shutil.ignore_patterns("training", "samples"))
     run_dir = RUNS_DIR / name
     fit = json.loads((RUNS_DIR / f"{name}.fit.json").read_text()) if (RUNS_DIR / f"{name}.fit.json").exists() else None
+    if cfg["kind"] == "groove":  # GrooVAE runs keep one folder per variant
+        run_dir = run_dir / cfg["variant"]
     ck = torch.load(run_dir / "best.pt", weights_only=False)
     full = torch.load(run_dir / "ckpt.pt", weights_only=False)
     man = json.loads((out / "manifest.json").read_text())
@@ -65,8 +67,10 @@ def build(name: str, out: Path, log=print) -> Path:
         dd = TR.load_domain(DATA_DIR, cfg["domain"], honest=True)
         ex = X.export_lm(model, run_dir / "onnx", base, next(s for s in dd["valid"] if len(s) >= 64))
         selection = "validation half (issue 17 split), NLL per step"
+    elif cfg["kind"] == "groove":
+        return _build_groove(name, cfg, out, man, entry, ck, full, (fit or {}).get("hardware", TR.hardware()), log)
     else:
-        raise SystemExit("candidate: LMs and sequence VAEs only")
+        raise SystemExit("candidate: LMs, sequence VAEs and GrooVAE variants only")
     for part, p in ex["files"].items():
         shutil.copyfile(p, out / Path(p).name)
         g = dict(entry["graphs"][part])
@@ -79,7 +83,7 @@ def build(name: str, out: Path, log=print) -> Path:
     entry["hyperparameters"] = {k: v for k, v in cfg.items() if k not in ("kind", "domain")}
     hist = full["history"]
     entry["training"] = {"experiment": name, "steps": full["step"], "train_seconds": round(full["elapsed"], 1),
-                         "best_step": ck["step"], "hardware": TR.hardware(),
+                         "best_step": ck["step"], "hardware": (fit or {}).get("hardware", TR.hardware()),
                          "finished_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                          "model_selection": selection}
     entry["training_curve"] = [{"step": h["step"], "elapsed_s": h["elapsed_s"],
@@ -94,6 +98,75 @@ def build(name: str, out: Path, log=print) -> Path:
     (out / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
     log(f"candidate {name} -> {out} (best step {ck['step']} of {full['step']}); parity {json.dumps(ex['parity'])}")
     return out
+
+
+def _build_groove(name, cfg, out, man, entry, ck, full, hardware, log):
+    """One GrooVAE variant (cfg["variant"]: drumify or groove) replaces that variant's two graphs in the groove_vae
+    entry; the other variant and its records stay as shipped. The hit threshold is calibrated on the training windows
+    and baked into the graph exactly as the full pipeline does (pipeline.calibrate_hit_threshold)."""
+    from .models import GrooveVAE
+    from .pipeline import calibrate_hit_threshold
+    variant, base = cfg["variant"], cfg["base"]
+    spec = enc.load_spec()
+    dd = TR.load_domain(DATA_DIR, "groove", honest=True)
+    Gtr, Ttr = TR.groove_windows(dd["train"], spec)
+    Xtr = TR.groove_input(variant, Gtr, Ttr)
+    model = GrooveVAE(Xtr.shape[-1], spec.num_drum_classes, cfg["enc_hidden"], cfg["dec_hidden"], cfg["z_dim"],
+                      cfg["dropout"])
+    model.load_state_dict(ck["model"])
+    model.eval()
+    calib = calibrate_hit_threshold(model, Xtr, Gtr)
+    ex = X.export_groove(model, RUNS_DIR / name / "onnx", f"{base}.{variant}", Xtr[:16])
+    graphs = {}
+    for part, p in ex["files"].items():
+        shutil.copyfile(p, out / Path(p).name)
+        graphs[part] = {"sha256": X.sha256(out / Path(p).name), "bytes": (out / Path(p).name).stat().st_size,
+                        "quantized_ops": ex["ops"][part]}
+    entry = merge_variant(entry, variant, {
+        "experiment": name, "hyperparameters": {k: v for k, v in cfg.items() if k not in ("kind", "domain", "variant")},
+        "steps": full["step"], "best_step": ck["step"], "train_seconds": round(full["elapsed"], 1),
+        "history": full["history"], "hardware": hardware, "calibration": calib, "parity": ex["parity"],
+        "graphs": graphs})
+    man["models"][base] = entry
+    man["total_int8_bytes"] = sum(g["bytes"] for m in man["models"].values() for g in m["graphs"].values())
+    (out / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
+    log(f"candidate {name} -> {out} (best step {ck['step']} of {full['step']}); threshold {calib}; "
+        f"parity {json.dumps(ex['parity'])}")
+    return out
+
+
+def merge_variant(entry: dict, variant: str, run: dict) -> dict:
+    """The groove_vae manifest entry with one variant ("drumify" or "groove") replaced by a new training run; the other
+    variant's graphs, hyperparameters, steps, curve, threshold and parity are kept as they were. Fields the shipped
+    entry holds once for both variants (hyperparameters) become one record per variant. The entry's old `metrics`
+    (both variants, pre-issue-17 validation) and listening notes no longer describe it and are dropped; `ship` adds
+    the honest metrics of both variants. run: experiment, hyperparameters, steps, best_step, train_seconds, history,
+    hardware, calibration {threshold, train_f1}, parity, graphs {encoder|decoder: {sha256, bytes, quantized_ops}}."""
+    e = json.loads(json.dumps(entry))
+    for part, g in run["graphs"].items():
+        e["graphs"][f"{variant}_{part}"].update(g)
+    hp = e.get("hyperparameters")
+    if not (isinstance(hp, dict) and set(hp) == {"drumify", "groove"}):
+        hp = {"drumify": hp, "groove": hp}
+    e["hyperparameters"] = dict(hp, **{variant: run["hyperparameters"]})
+    tr = e["training"]
+    tr["steps"][variant] = run["steps"]
+    tr["best_step"][variant] = run["best_step"]
+    tr["train_seconds_per_variant"][variant] = run["train_seconds"]
+    tr["train_seconds"] = round(sum(tr["train_seconds_per_variant"].values()), 1)
+    tr.setdefault("experiments", {})[variant] = {
+        "experiment": run["experiment"], "hardware": run["hardware"],
+        "finished_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "model_selection": "GMD validation half (issue 17 split), hit BCE + velocity and timing terms"}
+    e["training_curve"][variant] = [{"step": h["step"], "elapsed_s": h["elapsed_s"],
+                                     "valid": {k: v for k, v in h["valid"].items() if k != "select"}}
+                                    for h in run["history"]]
+    e["hit_threshold_calibration"][variant].update(threshold=run["calibration"]["threshold"],
+                                                   train_f1=run["calibration"]["train_f1"])
+    e["parity"][variant] = run["parity"]
+    e.pop("metrics", None)
+    e.pop("listening_notes", None)
+    return e
 
 
 def metric_parity(ex, va, start_token, spec, domain, n=300):
@@ -117,9 +190,9 @@ def ship(name: str, cand: Path, log=print):
     entry = cman["models"][base]
     ev = cand / "evaluate.json"
     if ev.exists():
-        family = "lm" if cfg["kind"] == "lm" else "vae"
-        entry["honest_metrics"] = {"source": "python -m cadenza_train evaluate (issue 17 split)",
-                                   **json.loads(ev.read_text())[family][base]}
+        res = json.loads(ev.read_text())
+        found = res["groove"] if cfg["kind"] == "groove" else res["lm" if cfg["kind"] == "lm" else "vae"][base]
+        entry["honest_metrics"] = {"source": "python -m cadenza_train evaluate (issue 17 split)", **found}
     for part, g in entry["graphs"].items():
         shutil.copyfile(cand / g["file"], MODELS_DIR / g["file"])
     man = json.loads((MODELS_DIR / "manifest.json").read_text())

@@ -505,7 +505,7 @@ def train_groove(name, variant, cfg, data_dir, run_dir, log=print, smoke=False):
     setup_torch()
     seed_all(cfg["seed"] + (0 if variant == "drumify" else 100))
     spec = enc.load_spec()
-    dd = load_domain(data_dir, "groove")
+    dd = load_domain(data_dir, "groove", honest=cfg.get("honest_split", False))
     Gtr, Ttr = groove_windows(dd["train"], spec)
     Gva, Tva = groove_windows(dd["valid"], spec, hop=spec.steps_per_bar * 2)
     log(f"[{name}/{variant}] windows train {len(Gtr)} valid {len(Gva)}")
