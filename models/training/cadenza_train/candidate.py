@@ -122,8 +122,14 @@ def _build_groove(name, cfg, out, man, entry, ck, full, hardware, log):
         shutil.copyfile(p, out / Path(p).name)
         graphs[part] = {"sha256": X.sha256(out / Path(p).name), "bytes": (out / Path(p).name).stat().st_size,
                         "quantized_ops": ex["ops"][part]}
+    share = cfg.get("extra_share", 0.0)
+    gmd = [d for d in (entry["datasets"]["groove"] if isinstance(entry["datasets"], dict) else entry["datasets"])
+           if d["id"] == "groove_midi"]
+    datasets = gmd if share == 0 else [dict(gmd[0], share_of_each_batch=round(1 - share, 3), learns="hits, velocity, timing")] + [
+        {"id": k, **v, "share_of_each_batch": "together " + str(round(share, 3)), "learns": "hits only"}
+        for k, v in EXTRA_LICENSES.items()]
     entry = merge_variant(entry, variant, {
-        "experiment": name, "hyperparameters": {k: v for k, v in cfg.items() if k not in ("kind", "domain", "variant")},
+        "experiment": name, "datasets": datasets, "hyperparameters": {k: v for k, v in cfg.items() if k not in ("kind", "domain", "variant")},
         "steps": full["step"], "best_step": ck["step"], "train_seconds": round(full["elapsed"], 1),
         "history": full["history"], "hardware": hardware, "calibration": calib, "parity": ex["parity"],
         "graphs": graphs})
@@ -137,18 +143,19 @@ def _build_groove(name, cfg, out, man, entry, ck, full, hardware, log):
 
 def merge_variant(entry: dict, variant: str, run: dict) -> dict:
     """The groove_vae manifest entry with one variant ("drumify" or "groove") replaced by a new training run; the other
-    variant's graphs, hyperparameters, steps, curve, threshold and parity are kept as they were. Fields the shipped
-    entry holds once for both variants (hyperparameters) become one record per variant. The entry's old `metrics`
+    variant's graphs, hyperparameters, data sets, steps, curve, threshold and parity are kept as they were. Fields the
+    shipped entry holds once for both variants (hyperparameters, datasets) become one record per variant. The entry's old `metrics`
     (both variants, pre-issue-17 validation) and listening notes no longer describe it and are dropped; `ship` adds
-    the honest metrics of both variants. run: experiment, hyperparameters, steps, best_step, train_seconds, history,
+    the honest metrics of both variants. run: experiment, hyperparameters, datasets, steps, best_step, train_seconds, history,
     hardware, calibration {threshold, train_f1}, parity, graphs {encoder|decoder: {sha256, bytes, quantized_ops}}."""
     e = json.loads(json.dumps(entry))
     for part, g in run["graphs"].items():
         e["graphs"][f"{variant}_{part}"].update(g)
-    hp = e.get("hyperparameters")
-    if not (isinstance(hp, dict) and set(hp) == {"drumify", "groove"}):
-        hp = {"drumify": hp, "groove": hp}
-    e["hyperparameters"] = dict(hp, **{variant: run["hyperparameters"]})
+    for field in ("hyperparameters", "datasets"):
+        old = e.get(field)
+        if not (isinstance(old, dict) and set(old) == {"drumify", "groove"}):
+            old = {"drumify": old, "groove": old}
+        e[field] = dict(old, **{variant: run[field]})
     tr = e["training"]
     tr["steps"][variant] = run["steps"]
     tr["best_step"][variant] = run["best_step"]

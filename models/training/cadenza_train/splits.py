@@ -58,9 +58,14 @@ def _drum_item(pid, split, source, notes, spec):
         return None
     bars = D.bars_for(notes, spec)
     toks = P.preprocess_drums(notes, bars, spec=spec).tokens
+    # groove and tap floats as for GMD (programmed: offsets ~0, the file's own velocities and accents), so that
+    # Drumify can learn which drums go with a rhythm from them; the feel (velocity, timing) stays GMD's
+    groove, _ = enc.encode_groove(notes, bars, spec)
+    tap, _ = enc.encode_tap(notes, bars, spec)
+    assert len(groove) == len(toks) == len(tap), (pid, len(groove), len(toks))
     return {"id": pid, "split": split, "style": source, "beat_type": "programmed",
-            "tokens": np.asarray(toks, np.int16), "groove": np.zeros((0, spec.groove_floats), np.float32),
-            "tap": np.zeros((0, spec.tap_floats), np.float32)}
+            "tokens": np.asarray(toks, np.int16), "groove": np.asarray(groove, np.float32),
+            "tap": np.asarray(tap, np.float32)}
 
 
 def tile(notes, length_ticks: int, times: int):

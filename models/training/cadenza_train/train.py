@@ -516,14 +516,28 @@ def train_groove(name, variant, cfg, data_dir, run_dir, log=print, smoke=False):
     rng = np.random.default_rng(cfg["seed"])
     Xva_t, Gva_t = torch.from_numpy(Xva), torch.from_numpy(Gva)
 
+    share = cfg.get("extra_share", 0.0)
+    if share > 0:  # programmed drum sets: which drums go with a rhythm; their quantized feel is not learned
+        Gx, Tx = groove_windows([p for p in D.load_drums(Path(data_dir) / "drums_extra.npz") if p["split"] == "train"],
+                                spec)
+        Xx = groove_input(variant, Gx, Tx)
+        log(f"[{name}/{variant}] programmed windows {len(Gx)} at {share:.0%} of each batch")
+
     def batch_fn(rng):
-        idx = rng.integers(0, len(Xtr), cfg["batch"])
-        return torch.from_numpy(Xtr[idx]), torch.from_numpy(Gtr[idx])
+        n_extra = int(rng.binomial(cfg["batch"], share)) if share > 0 else 0
+        idx = rng.integers(0, len(Xtr), cfg["batch"] - n_extra)
+        x, g = Xtr[idx], Gtr[idx]
+        feel = np.ones(len(idx), np.float32)
+        if n_extra:
+            jdx = rng.integers(0, len(Xx), n_extra)
+            x, g = np.concatenate([x, Xx[jdx]]), np.concatenate([g, Gx[jdx]])
+            feel = np.concatenate([feel, np.zeros(n_extra, np.float32)])
+        return torch.from_numpy(x), torch.from_numpy(g), torch.from_numpy(feel)
 
     def loss_fn(b, step):
-        x, g = b
+        x, g, feel = b
         (hl, vel, off), mu, sigma = model(x)
-        l = groove_loss(hl, vel, off, g)
+        l = groove_loss(hl, vel, off, g, feel)
         kl = kl_per_example(mu, sigma).mean()
         beta = cfg["beta"] * min(1.0, step / max(1, cfg["max_steps"] // 4))
         loss = l["total"] + beta * torch.clamp(kl - cfg["free_bits"], min=0.0) / g.shape[1]
@@ -541,13 +555,16 @@ def train_groove(name, variant, cfg, data_dir, run_dir, log=print, smoke=False):
     return model, info, (Xtr, Gtr, Ttr), (Xva, Gva, Tva)
 
 
-def groove_loss(hl, vel, off, g):
+def groove_loss(hl, vel, off, g, feel=None):
+    """Hit BCE over every step and voice; velocity and offset squared errors on the true hits of the windows whose
+    feel is learned (feel[B] = 1: drummer-played; 0: programmed, hits only)."""
     hits = g[..., 0::3]
     tv, to = g[..., 1::3], g[..., 2::3]
     bce = F.binary_cross_entropy_with_logits(hl, hits)
-    m = hits.sum().clamp(min=1.0)
-    lv = ((vel - tv) ** 2 * hits).sum() / m
-    lo = ((off - to) ** 2 * hits).sum() / m
+    w = hits if feel is None else hits * feel[:, None, None]
+    m = w.sum().clamp(min=1.0)
+    lv = ((vel - tv) ** 2 * w).sum() / m
+    lo = ((off - to) ** 2 * w).sum() / m
     return {"hit": bce, "vel": lv, "off": lo, "total": bce + 4.0 * lv + 8.0 * lo}
 
 

@@ -9,6 +9,7 @@ MANIFEST = Path(__file__).resolve().parents[2] / "manifest.json"
 
 def run_record():
     return {"experiment": "drumify_v2", "hyperparameters": {"dec_hidden": 256, "seed": 15},
+            "datasets": [{"id": "groove_midi", "share_of_each_batch": 0.7}, {"id": "mma_grooves"}],
             "steps": 1200, "best_step": 1000, "train_seconds": 300.0,
             "history": [{"step": 1000, "elapsed_s": 250.0, "valid": {"f1": 0.61, "select": 0.4}}],
             "hardware": {"torch_threads": 2}, "calibration": {"threshold": 0.3, "train_f1": 0.65},
@@ -28,6 +29,9 @@ def test_merge_replaces_drumify_and_keeps_groove():
     assert e["hyperparameters"]["drumify"] == {"dec_hidden": 256, "seed": 15}
     old_hp = shipped["hyperparameters"]
     assert e["hyperparameters"]["groove"] == (old_hp["groove"] if "groove" in old_hp else old_hp)
+    assert [d["id"] for d in e["datasets"]["drumify"]] == ["groove_midi", "mma_grooves"]
+    old_ds = shipped["datasets"]
+    assert e["datasets"]["groove"] == (old_ds["groove"] if isinstance(old_ds, dict) else old_ds)
     assert e["training"]["steps"]["drumify"] == 1200 and e["training"]["best_step"]["drumify"] == 1000
     assert e["training"]["steps"]["groove"] == shipped["training"]["steps"]["groove"]
     assert e["training"]["train_seconds"] == round(
