@@ -142,12 +142,6 @@ impl Dynamics {
         Self::learn_one_voice(clips, |n| (n.pitch, n.velocity))
     }
 
-    /// The dynamics of a rhythm (Drumify's taps): of notes starting on one sixteenth, the
-    /// loudest counts, as in the tap encoding.
-    pub fn learn_taps(clips: &[&Clip]) -> Option<Dynamics> {
-        Self::learn_one_voice(clips, |n| (n.velocity, n.velocity))
-    }
-
     /// One velocity per onset step: of the notes starting there, the one with the highest
     /// `rank(note).0` gives `rank(note).1`.
     fn learn_one_voice(clips: &[&Clip], rank: impl Fn(&cadenza_music::Note) -> (u8, u8)) -> Option<Dynamics> {

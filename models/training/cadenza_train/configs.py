@@ -50,7 +50,7 @@ EXPERIMENTS = {
     # drumify_v2 overfit (train hit BCE 0.16 vs validation 0.24 by step 3,000): the programmed drum sets at 30 % of
     # each batch teach which drums go with a rhythm (hit loss only; velocity and timing are learned from GMD alone)
     "drumify_v3": dict(FULL["groove_vae"], variant="drumify", dec_hidden=256, dropout=0.3, extra_share=0.3,
-                       max_steps=14000, max_minutes=45, honest_split=True, base="groove_vae", seed=16),
+                       max_steps=14000, max_minutes=40, honest_split=True, base="groove_vae", seed=16),
 }
 
 SMOKE_OVERRIDES = dict(emb=16, hidden=32, enc_hidden=32, dec_hidden=32, z_dim=8, batch=8, seq_len=32,

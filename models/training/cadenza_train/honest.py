@@ -470,6 +470,67 @@ def sample_stats(cli, models_dir, td, spec, n_inputs=32, quality=None, seed=1, l
     return out
 
 
+def write_notes_midi(notes, path, spec, length_ticks):
+    """Notes [[pitch, velocity, start, end, channel]] (ticks at spec.ppq) as a 4/4 .mid the CLI reads."""
+    mf = mido.MidiFile(ticks_per_beat=spec.ppq)
+    tr = mido.MidiTrack()
+    mf.tracks.append(tr)
+    tr.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
+    ev = sorted([(int(n[2]), 1, int(n[0]), int(n[1]), int(n[4])) for n in notes] +
+                [(int(n[3]), 0, int(n[0]), 0, int(n[4])) for n in notes], key=lambda e: (e[0], e[1]))
+    last = 0
+    for t, on, p, v, ch in ev:
+        tr.append(mido.Message("note_on" if on else "note_off", note=p, velocity=v, channel=ch, time=t - last))
+        last = t
+    tr.append(mido.MetaMessage("end_of_track", time=max(0, length_ticks - last)))
+    mf.save(path)
+
+
+def drumify_engine_stats(cli, models_dir, td, spec, n=80, seed=3, log=print):
+    """Drumify as the plugin plays it: the Rust CLI (most likely choice, T = 0) on n 2-bar test drum parts written
+    with their drummer's velocities and timing, so the engine taps every onset exactly as the model's tap encoding
+    does. Onset F1 over (step, class) against the drummer's own part; velocity and timing MAE on the hits both
+    have (the engine shapes the model's velocities with the input's dynamics), next to the raw model's values and
+    'copy the taps' on the same hits."""
+    from .train import groove_windows
+    G, Tp = groove_windows(td["groove"]["test"], spec, hop=spec.steps_per_bar * 2)
+    pick = np.random.RandomState(seed).choice(len(G), min(n, len(G)), replace=False)
+    man = json.loads((Path(models_dir) / "manifest.json").read_text())
+    files = {k: Path(models_dir) / g["file"] for k, g in man["models"]["groove_vae"]["graphs"].items()}
+    X = Tp[pick].astype(np.float32)
+    mu = _sess(files["drumify_encoder"]).run(None, {"input": X})[0]
+    raw = _sess(files["drumify_decoder"]).run(None, {"z": mu, "input": X})[0]
+    env = dict(os.environ, CADENZA_MODELS_DIR=str(models_dir))
+    tp = fp = fn = 0
+    err = {k: [] for k in ("engine_velocity", "engine_timing", "model_velocity", "model_timing", "taps_velocity",
+                           "taps_timing")}
+    with tempfile.TemporaryDirectory() as tmp:
+        for j, i in enumerate(pick):
+            inp = Path(tmp) / f"in_{j}.mid"
+            write_notes_midi(enc.decode_groove(G[i].tolist(), spec), inp, spec, len(G[i]) * spec.ticks_per_step)
+            out = cli_run(cli, ["drumify", "-i", str(inp), "-n", "1", "-t", "0", "-o", str(Path(tmp) / f"out_{j}")],
+                          env)
+            notes, _, _ = D.midi_notes(out[0], ppq_out=spec.ppq)
+            rows = np.asarray(enc.encode_groove(notes, spec.groove_bars, spec)[0], np.float32)
+            true, pred = G[i][:, 0::3] > 0.5, rows[:, 0::3] > 0.5
+            tp += int((true & pred).sum())
+            fp += int((~true & pred).sum())
+            fn += int((true & ~pred).sum())
+            both = true & pred
+            tv, to = G[i][:, 1::3][both], G[i][:, 2::3][both]
+            err["engine_velocity"] += list(np.abs(rows[:, 1::3][both] - tv))
+            err["engine_timing"] += list(np.abs(rows[:, 2::3][both] - to))
+            err["model_velocity"] += list(np.abs(raw[j][:, 1::3][both] - tv))
+            err["model_timing"] += list(np.abs(raw[j][:, 2::3][both] - to))
+            step = np.nonzero(both)[0]
+            err["taps_velocity"] += list(np.abs(Tp[i][step, 1] - tv))
+            err["taps_timing"] += list(np.abs(Tp[i][step, 2] - to))
+    res = {"windows": int(len(pick)), "onset_f1": R(2 * tp / max(1, 2 * tp + fp + fn)), "hits_compared": int(tp),
+           **{f"{k}_mae" + ("_steps" if k.endswith("timing") else ""): R(np.mean(v)) for k, v in err.items()}}
+    log("evaluate: Drumify through the CLI " + json.dumps(res))
+    return res
+
+
 # ----------------------------------------------------------------------------- samples
 
 def cli_samples(cli, models_dir, out_dir, log=print, seed=7):
@@ -499,7 +560,11 @@ def cli_samples(cli, models_dir, out_dir, log=print, seed=7):
         ]
         if dom == "drums":
             runs += [("drums_groove", ["groove", "-i", str(out_dir / "drums_input_a.mid"), "-n", "1"]),
-                     ("drums_drumify", ["drumify", "-i", str(out_dir / "melody_input_a.mid"), "-n", "1"])]
+                     ("drums_drumify", ["drumify", "-i", str(out_dir / "melody_input_a.mid"), "-n", "1"]),
+                     # a test drum part's own rhythm, most likely choice: set it beside drums_input_a.mid to hear
+                     # how many of the drummer's choices Drumify finds from the rhythm alone
+                     ("drums_drumify_greedy_from_drums", ["drumify", "-i", str(out_dir / "drums_input_a.mid"), "-n",
+                                                          "1", "-t", "0"])]
         for stem, args in runs:
             d = out_dir / stem
             paths = cli_run(cli, args + ["--mode", dom, "--seed", str(seed), "--png", "-o", str(d)]
@@ -547,6 +612,7 @@ def evaluate(models_dir=MODELS_DIR, cli=None, log=print, samples=True, quality=N
         res["samples"] = sample_stats(cli, models_dir, td, spec, quality=quality, log=log)
         res["samples"]["cli"] = str(Path(cli).relative_to(REPO_ROOT)) if str(cli).startswith(str(REPO_ROOT)) else str(cli)
         res["samples"]["quality"] = quality or 1
+        res["groove"]["drumify_through_cli_test"] = drumify_engine_stats(cli, models_dir, td, spec, log=log)
     return res
 
 
