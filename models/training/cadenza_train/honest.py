@@ -561,10 +561,16 @@ def cli_samples(cli, models_dir, out_dir, log=print, seed=7):
         if dom == "drums":
             runs += [("drums_groove", ["groove", "-i", str(out_dir / "drums_input_a.mid"), "-n", "1"]),
                      ("drums_drumify", ["drumify", "-i", str(out_dir / "melody_input_a.mid"), "-n", "1"]),
-                     # a test drum part's own rhythm, most likely choice: set it beside drums_input_a.mid to hear
-                     # how many of the drummer's choices Drumify finds from the rhythm alone
-                     ("drums_drumify_greedy_from_drums", ["drumify", "-i", str(out_dir / "drums_input_a.mid"), "-n",
-                                                          "1", "-t", "0"])]
+                     # a drummer's 2-bar test part with its own velocities and timing, most likely choice: set it
+                     # beside drums_performance.mid to hear how many of the drummer's choices Drumify finds from the
+                     # rhythm alone
+                     ("drums_drumify_greedy_from_drums", ["drumify", "-i", str(out_dir / "drums_performance.mid"),
+                                                          "-n", "1", "-t", "0"])]
+            from .train import groove_windows
+            G, _ = groove_windows(td["groove"]["test"], spec, hop=spec.steps_per_bar * 2)
+            g = G[rs.choice(len(G))]
+            write_notes_midi(enc.decode_groove(g.tolist(), spec), out_dir / "drums_performance.mid", spec,
+                             len(g) * spec.ticks_per_step)
         for stem, args in runs:
             d = out_dir / stem
             paths = cli_run(cli, args + ["--mode", dom, "--seed", str(seed), "--png", "-o", str(d)]
