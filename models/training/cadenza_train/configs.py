@@ -51,6 +51,11 @@ EXPERIMENTS = {
     # each batch teach which drums go with a rhythm (hit loss only; velocity and timing are learned from GMD alone)
     "drumify_v3": dict(FULL["groove_vae"], variant="drumify", dec_hidden=256, dropout=0.3, extra_share=0.3,
                        max_steps=14000, max_minutes=40, honest_split=True, base="groove_vae", seed=16),
+    # drumify_v2 with its learning rate decayed over 30 minutes (v2's 65-minute cosine was still near its peak when
+    # it overfit) and each training window played louder or softer (taps and drum velocities scaled by one factor
+    # in 0.8..1.2), so the hits must follow the accents, not the absolute level
+    "drumify_v4": dict(FULL["groove_vae"], variant="drumify", dec_hidden=256, dropout=0.2, velocity_gain=0.2,
+                       max_steps=14000, max_minutes=30, honest_split=True, base="groove_vae", seed=15),
 }
 
 SMOKE_OVERRIDES = dict(emb=16, hidden=32, enc_hidden=32, dec_hidden=32, z_dim=8, batch=8, seq_len=32,
