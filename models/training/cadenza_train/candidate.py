@@ -189,6 +189,14 @@ def metric_parity(ex, va, start_token, spec, domain, n=300):
             "identical_decodes_int8_vs_fp32": float(round((p32 == p8).all(1).mean(), 4))}
 
 
+def previous_version(old: dict, note: str = "the entry this one replaced, as it was when replaced") -> dict:
+    """What a replaced model scored, kept beside its successor so the manifest shows old and new side by side
+    (issue 17): its honest test/validation metrics, sample statistics, training summary and hyperparameters. The
+    replaced entry's own previous_version is not carried on (one step of history; git has the rest)."""
+    keep = ("honest_metrics", "sample_statistics", "training", "hyperparameters", "datasets", "listening_notes")
+    return {"note": note, **{k: old[k] for k in keep if k in old}}
+
+
 def ship(name: str, cand: Path, log=print):
     cfg = get_config(name)
     base = cfg["base"]
@@ -203,6 +211,7 @@ def ship(name: str, cand: Path, log=print):
     for part, g in entry["graphs"].items():
         shutil.copyfile(cand / g["file"], MODELS_DIR / g["file"])
     man = json.loads((MODELS_DIR / "manifest.json").read_text())
+    entry["previous_version"] = previous_version(man["models"].get(base, {}))
     man["models"][base] = entry
     man["total_int8_bytes"] = sum(g["bytes"] for m in man["models"].values() for g in m["graphs"].values())
     (MODELS_DIR / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")

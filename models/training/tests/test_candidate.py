@@ -52,3 +52,12 @@ def test_merging_twice_keeps_one_record_per_variant():
     assert set(twice["hyperparameters"]) == {"drumify", "groove"}
     assert twice["hyperparameters"]["groove"] == once["hyperparameters"]["groove"]
     assert twice["training"]["steps"]["drumify"] == 5000
+
+
+def test_previous_version_keeps_the_scores_and_one_step_of_history():
+    shipped = json.loads(MANIFEST.read_text())["models"]["melody_rnn"]
+    from cadenza_train.candidate import previous_version
+    pv = previous_version(shipped)
+    assert pv["honest_metrics"] == shipped["honest_metrics"]
+    assert pv["sample_statistics"] == shipped["sample_statistics"]
+    assert "previous_version" not in pv and "graphs" not in pv
