@@ -12,11 +12,12 @@
 //! - Drumify: input = tap encoding of every onset (any instrument); hits come from the model
 //!   (T = 0: hit probability > 0.5; otherwise Bernoulli(sigmoid(logit / T))). Velocities are the
 //!   model's (it reads the taps' velocities, so it follows the input's level and accents, per
-//!   drum), kept inside the input's velocity range like every tool's new notes; a hit on a step the musician played lands at the played note's timing, other hits
-//!   take the model's. Measured on GMD test parts through the CLI (`cadenza_train evaluate`,
-//!   issue 17): the earlier rule (the input's per-position level times the model's accent)
-//!   missed the drummer's velocities by 0.13 of full scale, the model's own by 0.08; the taps'
-//!   timing missed by 0.04 steps, the model's by 0.06. A drum input lends its kit pieces ([`Kit`]).
+//!   drum), kept inside the input's velocity range like every tool's new notes. A hit on a step
+//!   the musician played lands at the played note's timing; other hits take the model's.
+//!   Measured on GMD test parts through the CLI (`cadenza_train evaluate`, issue 17): the
+//!   earlier rule (the input's per-position level times the model's accent) missed the
+//!   drummer's velocities by 0.13 of full scale, the model's own by 0.08; the taps' timing
+//!   missed by 0.04 steps, the model's by 0.06. A drum input lends its kit pieces ([`Kit`]).
 //! - Groove: input = the quantized drum hits (velocity and offset zeroed, as the model was
 //!   trained). The output is exactly the user's notes — same pitches (side stick stays side
 //!   stick, pedal hat stays pedal hat), same count, same lengths — moved to the model's
