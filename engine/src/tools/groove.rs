@@ -540,6 +540,21 @@ mod tests {
         assert_eq!(tri(15, 32), 16.0);
     }
 
+    /// A 1-bar performance of every voice: the given velocities and logits, one offset
+    /// everywhere, `hit` for every (step, voice) of the input.
+    fn one_bar(velocity: Vec<f32>, offset: f32, logit: Vec<f32>, hit: bool) -> Performance {
+        let vo = DRUM_CLASSES;
+        Performance {
+            origin: 0,
+            total: 16,
+            voices: vo,
+            velocity,
+            offset: vec![offset; 16 * vo],
+            logit,
+            hit: vec![hit; 16 * vo],
+        }
+    }
+
     #[test]
     fn humanized_notes_are_the_users() {
         let map = DrumMap::default();
@@ -549,15 +564,8 @@ mod tests {
         }
         c.sort();
         let vo = DRUM_CLASSES;
-        let perf = Performance {
-            origin: 0,
-            total: 16,
-            voices: vo,
-            velocity: (0..16 * vo).map(|i| 0.3 + (i % 7) as f32 * 0.1).collect(),
-            offset: vec![0.2; 16 * vo],
-            logit: vec![0.0; 16 * vo],
-            hit: vec![true; 16 * vo],
-        };
+        let velocity = (0..16 * vo).map(|i| 0.3 + (i % 7) as f32 * 0.1).collect();
+        let perf = one_bar(velocity, 0.2, vec![0.0; 16 * vo], true);
         let h = humanize_notes(&c, &perf, 0, &map);
         let mut want: Vec<u8> = c.notes.iter().map(|n| n.pitch).collect();
         let mut got: Vec<u8> = h.notes.iter().map(|n| n.pitch).collect();
@@ -590,15 +598,7 @@ mod tests {
         let mut logit = vec![-20.0; 16 * vo];
         logit[4 * vo + kick] = 20.0; // on a played step
         logit[6 * vo + hat] = 20.0; // on a step nobody played
-        let perf = Performance {
-            origin: 0,
-            total: 16,
-            voices: vo,
-            velocity: (0..16 * vo).map(|i| 0.2 + (i % 5) as f32 * 0.15).collect(),
-            offset: vec![0.25; 16 * vo],
-            logit,
-            hit: vec![false; 16 * vo],
-        };
+        let perf = one_bar((0..16 * vo).map(|i| 0.2 + (i % 5) as f32 * 0.15).collect(), 0.25, logit, false);
         let mut taps = vec![0.0f32; 16 * TAP_FLOATS_PER_STEP];
         taps[4 * TAP_FLOATS_PER_STEP..5 * TAP_FLOATS_PER_STEP].copy_from_slice(&[1.0, 0.9, -0.4]);
         let input = Clip::new(1, cadenza_music::TimeSignature::FOUR_FOUR, false);
