@@ -1,7 +1,8 @@
 """A v2 experiment as a candidate models folder, and shipping it (issue 17).
 
   python -m cadenza_train candidate drum_vae_v2 [--out DIR]   # DIR = copy of models/ with the experiment's int8
-                                                               # graphs (an LM or a sequence VAE) under the base name; then
+                                                               # graphs (an LM, a sequence VAE or a GrooVAE variant)
+                                                               # under the base name; then
   python -m cadenza_train evaluate --models DIR               # the same honest metrics as the shipped models
   python -m cadenza_train ship drum_vae_v2 DIR                # copy the graphs + manifest entry into models/
 
@@ -125,11 +126,13 @@ def _build_groove(name, cfg, out, man, entry, ck, full, hardware, log):
     share = cfg.get("extra_share", 0.0)
     gmd = [d for d in (entry["datasets"]["groove"] if isinstance(entry["datasets"], dict) else entry["datasets"])
            if d["id"] == "groove_midi"]
-    datasets = gmd if share == 0 else [dict(gmd[0], share_of_each_batch=round(1 - share, 3), learns="hits, velocity, timing")] + [
-        {"id": k, **v, "share_of_each_batch": "together " + str(round(share, 3)), "learns": "hits only"}
-        for k, v in EXTRA_LICENSES.items()]
+    datasets = gmd if share == 0 else (
+        [dict(gmd[0], share_of_each_batch=round(1 - share, 3), learns="hits, velocity, timing")]
+        + [{"id": k, **v, "share_of_each_batch": "together " + str(round(share, 3)), "learns": "hits only"}
+           for k, v in EXTRA_LICENSES.items()])
+    hyper = {k: v for k, v in cfg.items() if k not in ("kind", "domain", "variant")}
     entry = merge_variant(entry, variant, {
-        "experiment": name, "datasets": datasets, "hyperparameters": {k: v for k, v in cfg.items() if k not in ("kind", "domain", "variant")},
+        "experiment": name, "datasets": datasets, "hyperparameters": hyper,
         "steps": full["step"], "best_step": ck["step"], "train_seconds": round(full["elapsed"], 1),
         "history": full["history"], "hardware": hardware, "calibration": calib, "parity": ex["parity"],
         "graphs": graphs})
@@ -144,10 +147,11 @@ def _build_groove(name, cfg, out, man, entry, ck, full, hardware, log):
 def merge_variant(entry: dict, variant: str, run: dict) -> dict:
     """The groove_vae manifest entry with one variant ("drumify" or "groove") replaced by a new training run; the other
     variant's graphs, hyperparameters, data sets, steps, curve, threshold and parity are kept as they were. Fields the
-    shipped entry holds once for both variants (hyperparameters, datasets) become one record per variant. The entry's old `metrics`
-    (both variants, pre-issue-17 validation) and listening notes no longer describe it and are dropped; `ship` adds
-    the honest metrics of both variants. run: experiment, hyperparameters, datasets, steps, best_step, train_seconds, history,
-    hardware, calibration {threshold, train_f1}, parity, graphs {encoder|decoder: {sha256, bytes, quantized_ops}}."""
+    shipped entry holds once for both variants (hyperparameters, datasets) become one record per variant. The entry's
+    old `metrics` (both variants, pre-issue-17 validation) and listening notes no longer describe it and are dropped;
+    `ship` adds the honest metrics of both variants. run: experiment, hyperparameters, datasets, steps, best_step,
+    train_seconds, history, hardware, calibration {threshold, train_f1}, parity,
+    graphs {encoder|decoder: {sha256, bytes, quantized_ops}}."""
     e = json.loads(json.dumps(entry))
     for part, g in run["graphs"].items():
         e["graphs"][f"{variant}_{part}"].update(g)

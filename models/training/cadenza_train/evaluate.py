@@ -8,8 +8,8 @@ import torch.nn.functional as F
 
 from . import encoding as enc
 from .export import session
-from .train import (bigram_baseline, f1_score, groove_input, groove_metrics, first_onset_token, lm_chunks, lm_eval, load_domain,
-                    vae_tf_eval)
+from .train import (bigram_baseline, f1_score, first_onset_token, groove_input, groove_metrics, lm_chunks, lm_eval,
+                    load_domain, vae_tf_eval)
 
 
 def r4(x):

@@ -364,30 +364,16 @@ def compare(s, d, dom):
 
 
 def write_midi(tokens, dom, path, spec):
-    """A token window as a .mid the CLI reads (melody channel 1, drums channel 10)."""
-    mf = mido.MidiFile(ticks_per_beat=spec.ppq)
-    tr = mido.MidiTrack()
-    mf.tracks.append(tr)
-    tr.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
-    ev = []
+    """A token window as a .mid the CLI reads (melody channel 1, drums channel 10; velocity 100, drum hits half a
+    step long)."""
     tps = spec.ticks_per_step
     if dom == "melody":
-        for on, p, ln in melody_notes_of(tokens, spec):
-            ev += [(on * tps, 1, p, 0), ((on + ln) * tps, 0, p, 0)]
+        notes = [[p, 100, on * tps, (on + ln) * tps, 0] for on, p, ln in melody_notes_of(tokens, spec)]
     else:
         outp = spec.drum_output_pitches
-        for t, x in enumerate(tokens):
-            for k in range(spec.num_drum_classes):
-                if (int(x) >> k) & 1:
-                    ev += [(t * tps, 1, outp[k], 9), (t * tps + tps // 2, 0, outp[k], 9)]
-    ev.sort(key=lambda e: (e[0], e[1]))
-    last = 0
-    for t, on, p, ch in ev:
-        tr.append(mido.Message("note_on" if on else "note_off", note=p, velocity=100 if on else 0, channel=ch,
-                               time=t - last))
-        last = t
-    tr.append(mido.MetaMessage("end_of_track", time=len(tokens) * tps - last))
-    mf.save(path)
+        notes = [[outp[k], 100, t * tps, t * tps + tps // 2, 9] for t, x in enumerate(tokens)
+                 for k in range(spec.num_drum_classes) if (int(x) >> k) & 1]
+    write_notes_midi(notes, path, spec, len(tokens) * tps)
 
 
 def read_tokens(path, dom, spec, bars=None):
@@ -490,8 +476,8 @@ def drumify_engine_stats(cli, models_dir, td, spec, n=80, seed=3, log=print):
     """Drumify as the plugin plays it: the Rust CLI (most likely choice, T = 0) on n 2-bar test drum parts written
     with their drummer's velocities and timing, so the engine taps every onset exactly as the model's tap encoding
     does. Onset F1 over (step, class) against the drummer's own part; velocity and timing MAE on the hits both
-    have (the engine shapes the model's velocities with the input's dynamics), next to the raw model's values and
-    'copy the taps' on the same hits."""
+    have (the engine keeps the model's velocities inside the input's range and puts hits on played steps at the
+    played timing), next to the raw model's values and 'copy the taps' on the same hits."""
     from .train import groove_windows
     G, Tp = groove_windows(td["groove"]["test"], spec, hop=spec.steps_per_bar * 2)
     pick = np.random.RandomState(seed).choice(len(G), min(n, len(G)), replace=False)

@@ -534,10 +534,12 @@ def train_groove(name, variant, cfg, data_dir, run_dir, log=print, smoke=False):
             feel = np.concatenate([feel, np.zeros(n_extra, np.float32)])
         gain = cfg.get("velocity_gain", 0.0)
         if gain > 0:  # the same part played louder or softer: input and target velocities scaled together
-            k = rng.uniform(1 - gain, 1 + gain, (len(x), 1, 1)).astype(np.float32)
-            x, g = x.copy(), g.copy()
-            x[..., 1:2] = np.clip(x[..., 1:2] * k, 0.0, 1.0) if variant == "drumify" else x[..., 1:2]
-            g[..., 1::3] = np.clip(g[..., 1::3] * k, 0.0, 1.0)
+            k = rng.uniform(1 - gain, 1 + gain, (len(x), 1)).astype(np.float32)
+            g = g.copy()
+            g[..., 1::3] = np.clip(g[..., 1::3] * k[..., None], 0.0, 1.0)
+            if variant == "drumify":  # the Groove variant's input carries no velocities
+                x = x.copy()
+                x[..., 1] = np.clip(x[..., 1] * k, 0.0, 1.0)
         return torch.from_numpy(x), torch.from_numpy(g), torch.from_numpy(feel)
 
     def loss_fn(b, step):
