@@ -247,6 +247,10 @@ pub(crate) struct Vae {
     encoder: Graph,
     init: Graph,
     decoder: Graph,
+    /// Generate's latent prior (`graphs.prior`, optional): a Gaussian mixture fitted to the
+    /// encoder's codes of the training windows after training (`latent_prior.py`; Ghosh et al.
+    /// 2020, ex-post density estimation). Without it Generate draws z from N(0, I).
+    prior: Option<Graph>,
     pub vocab: usize,
     /// Steps of one decoded window (bars × 16).
     pub steps: usize,
@@ -297,7 +301,17 @@ impl Vae {
             expect_dim(t, 0, state.layers, model, manifest)?;
             expect_dim(t, 2, state.hidden, model, manifest)?;
         }
+        let prior = match entry.graphs.get("prior") {
+            Some(p) => {
+                arity(p, model, "prior", 2, 1, manifest)?;
+                expect_dim(&p.inputs[1], 1, z_dim, model, manifest)?;
+                expect_dim(&p.outputs[0], 1, z_dim, model, manifest)?;
+                Some(Graph::load(env, dir, model, p)?)
+            }
+            None => None,
+        };
         Ok(Vae {
+            prior,
             encoder: Graph::load(env, dir, model, enc)?,
             init: Graph::load(env, dir, model, init)?,
             decoder: Graph::load(env, dir, model, dec)?,
@@ -311,6 +325,33 @@ impl Vae {
             loglik: Vec::new(),
             force: None,
         })
+    }
+
+    /// One latent code per generator (`rngs.len()` × `z_dim`) from the prior: each generator
+    /// draws a uniform number (the mixture component) and then `z_dim` standard normals, also
+    /// when the model has no prior graph (then z is those normals), so a seed's draws stay aligned.
+    pub(crate) fn sample_prior(&mut self, rngs: &mut [Pcg32]) -> Result<Vec<Vec<f32>>, EngineError> {
+        let mut u = Vec::with_capacity(rngs.len());
+        let mut eps = Vec::with_capacity(rngs.len() * self.z_dim);
+        for r in rngs.iter_mut() {
+            u.push(r.next_f64() as f32);
+            eps.extend((0..self.z_dim).map(|_| r.next_normal() as f32));
+        }
+        let z = match &mut self.prior {
+            Some(g) => {
+                let mut z = Vec::new();
+                g.run(
+                    &[
+                        (&[rngs.len() as i64], Data::F32(&u)),
+                        (&[rngs.len() as i64, self.z_dim as i64], Data::F32(&eps)),
+                    ],
+                    &mut [&mut z],
+                )?;
+                z
+            }
+            None => eps,
+        };
+        Ok(z.chunks_exact(self.z_dim).map(<[f32]>::to_vec).collect())
     }
 
     /// `tokens`: `batch × steps`. Returns `mu` (`batch × z_dim`).

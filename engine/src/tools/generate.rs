@@ -1,9 +1,10 @@
-//! Generate: z ~ N(0, I) per variation, decoded by the VAE (one ORT run per step for the whole
-//! batch).
+//! Generate: z from the model's latent prior per variation ([`Vae::sample_prior`]: the mixture
+//! fitted to the training windows' codes, or N(0, I) for a model without one), decoded by the VAE
+//! (one ORT run per step for the whole batch).
 //!
 //! Lengths other than the model's window (4 bars): shorter ones decode fewer steps. Longer ones
 //! are **chained**: the bars are cut into windows; window k+1 is decoded from
-//! `z_{k+1} = slerp(z_k, z', CHAIN_BLEND)` with a fresh `z' ~ N(0, I)`, starting again from the
+//! `z_{k+1} = slerp(z_k, z', CHAIN_BLEND)` with a fresh `z'` from the prior, starting again from the
 //! decoder's start token and the state `init(z_{k+1})`. Consecutive windows therefore share
 //! half their latent code: they sound related (same feel, similar material) but the music keeps
 //! moving instead of repeating. The last window is cut to the requested length.
@@ -33,16 +34,13 @@ fn decode_chained(
     mask: Option<&[bool]>,
     progress: &mut Progress<'_>,
 ) -> Result<Vec<Vec<i64>>, EngineError> {
-    let sample_z = |rngs: &mut [Pcg32], dim: usize| -> Vec<Vec<f32>> {
-        rngs.iter_mut().map(|r| (0..dim).map(|_| r.next_normal() as f32).collect()).collect()
-    };
-    let mut zs = sample_z(zrng, vae.z_dim);
+    let mut zs = vae.sample_prior(zrng)?;
     let mut seqs: Vec<Vec<i64>> = vec![Vec::with_capacity(total); zrng.len()];
     let mut loglik = vec![0.0f32; zrng.len()];
     let mut done = 0;
     while done < total {
         if done > 0 {
-            let fresh = sample_z(zrng, vae.z_dim);
+            let fresh = vae.sample_prior(zrng)?;
             zs = zs.iter().zip(&fresh).map(|(a, b)| slerp(a, b, CHAIN_BLEND)).collect();
         }
         let steps = (total - done).min(vae.steps);

@@ -12,6 +12,7 @@
   python -m cadenza_train evaluate         # honest test metrics + sample statistics of the Rust CLI's outputs
   python -m cadenza_train candidate NAME   # an experiment's int8 graphs in a copy of models/ (runs/NAME/candidate_models)
   python -m cadenza_train ship NAME DIR    # that candidate into models/ (graphs + manifest entry)
+  python -m cadenza_train prior [NAMES]    # Generate's latent prior for the VAEs of models/ (or --out DIR)
 Add --fresh to delete a model's checkpoints first (otherwise training resumes from runs/NAME/ckpt.pt).
 """
 import argparse
@@ -34,11 +35,12 @@ def main(argv=None):
         return honest.main(argv[1:], log_)
     ap = argparse.ArgumentParser(prog="cadenza_train")
     ap.add_argument("cmd", choices=["all", "train", "prep", "manifest", "diagnose", "compare-prep", "splits", "fit",
-                                        "candidate", "ship"])
+                                        "candidate", "ship", "prior"])
     ap.add_argument("names", nargs="*")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--fresh", action="store_true")
-    ap.add_argument("--out", default=None, help="smoke: output folder (default: a new temp dir)")
+    ap.add_argument("--out", default=None, help="smoke: output folder (default: a new temp dir); candidate: the "
+                    "candidate folder; prior: the models folder (default: models/)")
     ap.add_argument("--data", default=None, help="compare-prep: the data folder (default: data/)")
     a = ap.parse_args(argv)
     import torch
@@ -91,6 +93,11 @@ def main(argv=None):
         from . import candidate
         candidate.ship(a.names[0], pathlib.Path(a.names[1]), log)
         return 0
+    if a.cmd == "prior":  # prior [NAMES] [--out MODELS_DIR]
+        import pathlib
+        from . import latent_prior
+        from .paths import MODELS_DIR
+        return latent_prior.main(a.names, pathlib.Path(a.out) if a.out else MODELS_DIR, log=log)
     if a.cmd == "diagnose":
         return diagnose_vaes(a.names, log)
     if a.cmd == "compare-prep":

@@ -97,6 +97,9 @@ def build(name: str, out: Path, log=print) -> Path:
     man["models"][base] = entry
     man["total_int8_bytes"] = sum(g["bytes"] for m in man["models"].values() for g in m["graphs"].values())
     (out / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
+    if cfg["kind"] == "vae":  # Generate's latent prior lives in the encoder's space: fitted again for the new one
+        from . import latent_prior as LP
+        LP.add_prior(out, base, *LP.training_windows(name), log=log)
     log(f"candidate {name} -> {out} (best step {ck['step']} of {full['step']}); parity {json.dumps(ex['parity'])}")
     return out
 

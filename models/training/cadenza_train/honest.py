@@ -393,9 +393,11 @@ def cli_run(cli, args, env):
     return [Path(x) for x in r.stdout.split()]
 
 
-def sample_stats(cli, models_dir, td, spec, n_inputs=32, quality=None, seed=1, log=print):
+def sample_stats(cli, models_dir, td, spec, n_inputs=32, quality=None, seed=1, log=print, split="test"):
     """Continue (2 input bars -> 2 new bars, 8 variations), Generate (64 x 4 bars), Interpolate midpoints
-    (pairs of test windows, 3 steps without endpoints) from the CLI, compared with test windows."""
+    (pairs of test windows, 3 steps without endpoints) from the CLI, compared with test windows. split="valid"
+    takes the inputs from and compares with the validation windows instead (for tuning the engine: the test
+    windows stay unread)."""
     env = dict(os.environ, CADENZA_MODELS_DIR=str(models_dir))
     q = ["--quality", str(quality)] if quality else []
     out = {}
@@ -404,15 +406,19 @@ def sample_stats(cli, models_dir, td, spec, n_inputs=32, quality=None, seed=1, l
     with tempfile.TemporaryDirectory(prefix="cadenza_eval_") as tmp:
         tmp = Path(tmp)
         for dom in ("drums", "melody"):
-            data_w = vae_test_windows(dom, td[dom], spec, "test").astype(np.int64)
+            data_w = vae_test_windows(dom, td[dom], spec, split).astype(np.int64)
             dstat = drum_stats(data_w, spec) if dom == "drums" else melody_stats(data_w, spec)
             st = (lambda w: drum_stats(w, spec)) if dom == "drums" else (lambda w: melody_stats(w, spec))
             pick = rs.choice(len(data_w), min(len(data_w), 2 * n_inputs), replace=False)
-            res = {}
+            res = {"split": split, "data_floor": data_floor(dom, td[dom], dstat, spec, st, split)}
             # Continue
             t0 = time.time()
             cont = []
+            skipped = 0
             for i, j in enumerate(pick[:n_inputs]):
+                if not note_set(data_w[j][:32], dom, spec):  # a silent primer: the CLI rightly refuses it
+                    skipped += 1
+                    continue
                 f = tmp / f"{dom}_in{i}.mid"
                 write_midi(data_w[j][:32], dom, f, spec)
                 o = tmp / f"{dom}_cont{i}"
@@ -423,6 +429,7 @@ def sample_stats(cli, models_dir, td, spec, n_inputs=32, quality=None, seed=1, l
                         cont.append(t)
             timing["continue"] = timing.get("continue", 0) + time.time() - t0
             res["continue"] = compare(st(np.stack(cont)) if cont else st([]), dstat, dom)
+            res["continue"]["silent_primers_skipped"] = skipped
             # Generate
             t0 = time.time()
             o = tmp / f"{dom}_gen"
@@ -433,6 +440,8 @@ def sample_stats(cli, models_dir, td, spec, n_inputs=32, quality=None, seed=1, l
             timing["generate"] = timing.get("generate", 0) + time.time() - t0
             res["generate"] = compare(st(np.stack(gen)) if gen else st([]), dstat, dom)
             res["generate"]["silent_outputs"] = 64 - len(gen)
+            if dom == "drums" and gen:
+                res["generate"]["training_copies"] = training_copies(np.stack(gen), data_w, td[dom]["train"], spec)
             # Interpolate midpoints
             t0 = time.time()
             mids = []
@@ -451,9 +460,46 @@ def sample_stats(cli, models_dir, td, spec, n_inputs=32, quality=None, seed=1, l
             timing["interpolate"] = timing.get("interpolate", 0) + time.time() - t0
             res["interpolate_midpoints"] = compare(st(np.stack(mids)) if mids else st([]), dstat, dom)
             out[dom] = res
-            log(f"sample stats {dom}: " + json.dumps({k: v["worst_deviation"] for k, v in res.items()}))
+            log(f"sample stats {dom}: " + json.dumps({k: v["worst_deviation"] for k, v in res.items()
+                                                      if "worst_deviation" in v}))
     out["cli_wall_seconds"] = {k: R(v) for k, v in timing.items()}
     return out
+
+
+def data_floor(dom, d, dstat, spec, st, split="test", n=1000):
+    """What the data scores against itself: 4-bar training windows (n, fixed seed) and the other held-out split's
+    windows, compared with `split`'s windows like the samples. A model trained on the training split cannot be expected to
+    beat its own training data on a statistic (drums: the test split is 62 performances of a few drummers, so the
+    per-class onset profile of the training data is already 0.28 away from it)."""
+    from .train import melody_window_array, windows
+    T = 4 * spec.steps_per_bar
+    tr = (melody_window_array(d["train_grids"], 4, 2, 6, spec)[0] if dom == "melody"
+          else windows(d["train"], T, 2 * spec.steps_per_bar, 12, "drums", spec)).astype(np.int64)
+    tr = tr[np.random.RandomState(0).choice(len(tr), min(n, len(tr)), replace=False)]
+    other = {"test": "valid", "valid": "test"}[split]
+    ho = vae_test_windows(dom, d, spec, other).astype(np.int64)
+    return {"training_windows": compare(st(tr), dstat, dom), f"{other}_windows": compare(st(ho), dstat, dom)}
+
+
+def training_copies(gen, test_w, train_seqs, spec, close=0.9):
+    """How often generated drum windows copy training data: each window's best note F1 (step + class) against every
+    4-bar training window (hop 1 bar), as the mean and the share >= `close`; the test windows' own figures are the
+    reference (drummers reuse common grooves, so a held-out part can sit that close to the training data too)."""
+    from .train import windows
+    K = spec.num_drum_classes
+    bits = lambda W: ((np.asarray(W)[..., None] >> np.arange(K)) & 1).reshape(len(W), -1).astype(np.float32)  # noqa: E731
+    tb = bits(windows(train_seqs, 4 * spec.steps_per_bar, spec.steps_per_bar, 1, "drums", spec))
+    tn = tb.sum(1)
+
+    def best(W):
+        b = bits(W)
+        return np.concatenate([(2 * (b[i:i + 256] @ tb.T) / (b[i:i + 256].sum(1)[:, None] + tn[None] + 1e-9)).max(1)
+                               for i in range(0, len(b), 256)])
+
+    g = best(gen)
+    t = best(test_w[np.random.RandomState(0).choice(len(test_w), min(256, len(test_w)), replace=False)])
+    return {"mean_best_note_f1": R(g.mean()), "share_at_least_0.9": R((g >= close).mean()),
+            "test_windows": {"mean_best_note_f1": R(t.mean()), "share_at_least_0.9": R((t >= close).mean())}}
 
 
 def write_notes_midi(notes, path, spec, length_ticks):
@@ -576,7 +622,8 @@ def find_cli():
     return None
 
 
-def evaluate(models_dir=MODELS_DIR, cli=None, log=print, samples=True, quality=None, data_dir=DATA_DIR):
+def evaluate(models_dir=MODELS_DIR, cli=None, log=print, samples=True, quality=None, data_dir=DATA_DIR,
+             against="test"):
     spec = enc.load_spec()
     models_dir = Path(models_dir)
     man = json.loads((models_dir / "manifest.json").read_text())
@@ -601,7 +648,7 @@ def evaluate(models_dir=MODELS_DIR, cli=None, log=print, samples=True, quality=N
     log("evaluate: groove " + json.dumps(res["groove"]["test"]))
     cli = cli or find_cli()
     if samples and cli:
-        res["samples"] = sample_stats(cli, models_dir, td, spec, quality=quality, log=log)
+        res["samples"] = sample_stats(cli, models_dir, td, spec, quality=quality, log=log, split=against)
         res["samples"]["cli"] = str(Path(cli).relative_to(REPO_ROOT)) if str(cli).startswith(str(REPO_ROOT)) else str(cli)
         res["samples"]["quality"] = quality or 1
         res["groove"]["drumify_through_cli_test"] = drumify_engine_stats(cli, models_dir, td, spec, log=log)
@@ -619,6 +666,10 @@ def record(results: dict, manifest_path=MODELS_DIR / "manifest.json"):
         "metrics": __doc__.split("Model metrics")[1].split("Sample statistics")[0].strip(),
         "sample_statistics": __doc__.split("Sample statistics")[1].strip(),
     }
+    if "samples" in base and "data_floor" in base["samples"].get("drums", {}):
+        man["evaluation"]["data_floor"] = {
+            "note": " ".join(data_floor.__doc__.split()),
+            **{dom: base["samples"][dom]["data_floor"] for dom in ("drums", "melody")}}
     tools = {"melody_rnn": ("melody", ["continue"]), "drum_rnn": ("drums", ["continue"]),
              "melody_vae": ("melody", ["generate", "interpolate_midpoints"]),
              "drum_vae": ("drums", ["generate", "interpolate_midpoints"])}
@@ -647,6 +698,8 @@ def main(argv, log=print):
     ap.add_argument("--record", nargs="+", default=None, metavar="EVALUATE_JSON",
                     help="write these evaluate outputs (one per quality) into the models folder's manifest.json")
     ap.add_argument("--samples-to", default=None, help="only write the CLI's samples of every path into this folder")
+    ap.add_argument("--against", choices=["test", "valid"], default="test",
+                    help="the windows the sample statistics compare with (valid: for tuning the engine)")
     a = ap.parse_args(argv)
     if a.samples_to:
         cli_samples(a.cli or find_cli(), Path(a.models), Path(a.samples_to), log)
@@ -659,7 +712,7 @@ def main(argv, log=print):
         record(results, Path(a.models) / "manifest.json")
         log(f"evaluate: recorded {sorted(results)} into {Path(a.models) / 'manifest.json'}")
         return 0
-    res = evaluate(Path(a.models), a.cli, log, samples=not a.no_samples, quality=a.quality)
+    res = evaluate(Path(a.models), a.cli, log, samples=not a.no_samples, quality=a.quality, against=a.against)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1, default=float))
     log(f"evaluate: wrote {a.out}")

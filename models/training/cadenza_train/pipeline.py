@@ -16,6 +16,7 @@ from . import data as D
 from . import encoding as enc
 from . import export as X
 from . import evaluate as E
+from . import latent_prior as LP
 from . import samples as S
 from . import train as TR
 from .configs import MODEL_NAMES, get_config
@@ -127,15 +128,18 @@ def run_vae(ctx, name):
             "teacher_forced_nll_per_step": round(r["nll"], 4),
             "note": f"training and the metrics above drop hits quieter than velocity {cfg['min_velocity']}; "
                     "these are the validation windows with all hits"}
+    prior_graph, prior = LP.build(ctx.models_dir, name, files["encoder"], tr, va, k=4 if ctx.smoke else LP.COMPONENTS,
+                                  windows_from="the windows this run trained on")
     entry = _base_entry(name, cfg, spec, info)
     entry.update({
         "vocab_size": model.vocab, "bars": cfg["bars"], "steps": cfg["bars"] * spec.steps_per_bar,
         "z_dim": model.z_dim, "decoder_start_token": model.start_token,
         "interface": "encoder: tokens[B,steps] -> mu,sigma (z = mu + sigma*eps). init: z -> h0,c0. decoder step: "
                      "token[B] = previous token (decoder_start_token at step 0), z, h, c -> logits for this step, "
-                     "h_out, c_out. Run the decoder exactly `steps` times.",
+                     "h_out, c_out. Run the decoder exactly `steps` times. prior (Generate's z): u[B] uniform in [0,1), "
+                     "eps[B,z_dim] standard normal -> z[B,z_dim] (latent_prior.py).",
         "state": {"layers": model.dec_layers, "hidden": model.dec_hidden, "initial": "from init graph"},
-        "graphs": _graph_entries(ctx, files, ex["ops"]),
+        "graphs": _graph_entries(ctx, files, ex["ops"]) | {"prior": prior_graph}, "latent_prior": prior,
         "parity": ex["parity"], "metrics": metrics,
         "training_windows": {"train": int(len(tr)), "valid": int(len(va)), "hop_steps": spec.steps_per_bar},
     })
