@@ -327,14 +327,13 @@ impl Vae {
         })
     }
 
-    /// One latent code per generator (`rngs.len()` × `z_dim`) from the prior: each generator
-    /// draws a uniform number (the mixture component) and then `z_dim` standard normals, also
-    /// when the model has no prior graph (then z is those normals), so a seed's draws stay aligned.
-    pub(crate) fn sample_prior(&mut self, rngs: &mut [Pcg32]) -> Result<Vec<Vec<f32>>, EngineError> {
-        let mut u = Vec::with_capacity(rngs.len());
+    /// One latent code per generator (`rngs.len()` × `z_dim`) from the prior's component picked
+    /// by `u[i]` (uniform in [0, 1), one per generator; see [`Vae::draw_components`]): each
+    /// generator draws `z_dim` standard normals. Without a prior graph z is those normals
+    /// (N(0, I)) and `u` is not used.
+    pub(crate) fn sample_prior(&mut self, u: &[f32], rngs: &mut [Pcg32]) -> Result<Vec<Vec<f32>>, EngineError> {
         let mut eps = Vec::with_capacity(rngs.len() * self.z_dim);
         for r in rngs.iter_mut() {
-            u.push(r.next_f64() as f32);
             eps.extend((0..self.z_dim).map(|_| r.next_normal() as f32));
         }
         let z = match &mut self.prior {
@@ -342,7 +341,7 @@ impl Vae {
                 let mut z = Vec::new();
                 g.run(
                     &[
-                        (&[rngs.len() as i64], Data::F32(&u)),
+                        (&[rngs.len() as i64], Data::F32(&u[..rngs.len()])),
                         (&[rngs.len() as i64, self.z_dim as i64], Data::F32(&eps)),
                     ],
                     &mut [&mut z],
@@ -352,6 +351,12 @@ impl Vae {
             None => eps,
         };
         Ok(z.chunks_exact(self.z_dim).map(<[f32]>::to_vec).collect())
+    }
+
+    /// The uniform number that picks each generator's mixture component (drawn also without a
+    /// prior graph, so a seed's later draws do not depend on whether the model has one).
+    pub(crate) fn draw_components(rngs: &mut [Pcg32]) -> Vec<f32> {
+        rngs.iter_mut().map(|r| r.next_f64() as f32).collect()
     }
 
     /// `tokens`: `batch × steps`. Returns `mu` (`batch × z_dim`).

