@@ -9,5 +9,6 @@ GOLDEN_DIR = MODELS_DIR / "spec" / "golden"
 DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 DATA_DIR = TRAINING_DIR / "data"
 RUNS_DIR = TRAINING_DIR / "runs"
-SAMPLES_DIR = MODELS_DIR / "samples"
+# the training pipeline's own Python ONNX renders (checks while training); models/samples/cli/ is the Rust CLI's
+SAMPLES_DIR = RUNS_DIR / "samples"
 MANIFEST_PATH = MODELS_DIR / "manifest.json"

@@ -40,7 +40,7 @@ class Ctx:
             self.data_dir = root / "data"
             self.runs_dir = root / "runs"
             self.models_dir = root / "models"
-            self.samples_dir = root / "models" / "samples"
+            self.samples_dir = root / "runs" / "samples"
             self.manifest = root / "models" / "manifest.json"
         else:
             self.data_dir, self.runs_dir, self.models_dir = DATA_DIR, RUNS_DIR, MODELS_DIR

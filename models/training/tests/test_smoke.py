@@ -43,7 +43,7 @@ def test_smoke_pipeline(tmp_path):
                 assert np.isfinite(o).all()
     for name in ("melody_vae", "drum_vae"):
         assert man["models"][name]["latent_prior"]["graph_vs_numpy_max_abs"] < 1e-5
-    assert list((tmp_path / "models" / "samples").glob("*.mid"))
+    assert list((tmp_path / "runs" / "samples").glob("*.mid"))
     # the committed models were not touched
     after = {p.name: p.stat().st_mtime for p in models_dir.glob("*.onnx")}
     assert before == after
