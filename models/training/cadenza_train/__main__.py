@@ -13,6 +13,7 @@
   python -m cadenza_train candidate NAME   # an experiment's int8 graphs in a copy of models/ (runs/NAME/candidate_models)
   python -m cadenza_train ship NAME DIR    # that candidate into models/ (graphs + manifest entry)
   python -m cadenza_train prior [NAMES]    # Generate's latent prior for the VAEs of models/ (or --out DIR)
+  python -m cadenza_train prior-select     # its number of components, chosen on the validation windows
 Add --fresh to delete a model's checkpoints first (otherwise training resumes from runs/NAME/ckpt.pt).
 """
 import argparse
@@ -35,7 +36,7 @@ def main(argv=None):
         return honest.main(argv[1:], log_)
     ap = argparse.ArgumentParser(prog="cadenza_train")
     ap.add_argument("cmd", choices=["all", "train", "prep", "manifest", "diagnose", "compare-prep", "splits", "fit",
-                                        "candidate", "ship", "prior"])
+                                        "candidate", "ship", "prior", "prior-select"])
     ap.add_argument("names", nargs="*")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--fresh", action="store_true")
@@ -98,6 +99,18 @@ def main(argv=None):
         from . import latent_prior
         from .paths import MODELS_DIR
         return latent_prior.main(a.names, pathlib.Path(a.out) if a.out else MODELS_DIR, log=log)
+    if a.cmd == "prior-select":  # the rule of latent_prior's docs, on drum_vae; recorded in its manifest entry
+        import json
+        import pathlib
+        from . import latent_prior
+        from .paths import MODELS_DIR
+        models = pathlib.Path(a.out) if a.out else MODELS_DIR
+        sel = latent_prior.select_components(models, log=log)
+        man = json.loads((models / "manifest.json").read_text())
+        man["models"]["drum_vae"]["latent_prior"]["components_selection"] = sel
+        (models / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
+        log(f"prior-select: K = {sel['chosen']} (shipped: {latent_prior.COMPONENTS})")
+        return 0
     if a.cmd == "diagnose":
         return diagnose_vaes(a.names, log)
     if a.cmd == "compare-prep":

@@ -9,10 +9,11 @@ keeps the trained model and changes only where Generate draws its codes.
 
 The mixture: scikit-learn's GaussianMixture, diagonal covariances, K = 64 components, fitted on the int8 encoder's
 posterior means (mu) of up to 12,000 training windows of the honest split (the data the VAE trained on, minus the
-validation and test halves). K = 64 was chosen on the drum model's samples (Python decode, T = 1, 256 samples against
-the test windows): K = 16 / 64 / 256 gave bar repetition 0.04 / 0.11 / 0.15 (data 0.23) and kept 10.5 % (K = 64) /
-18.8 % (K = 256) of the samples within note F1 0.9 of a training window, where the test windows themselves have
-15.6 %: K = 64 is the largest that copies less often than a drummer's own held-out part resembles the training data.
+validation and test halves). K = 64 is chosen on the drum model by `python -m cadenza_train prior-select` (`select_components`: 256 prior samples
+per K, Python decode at T = 1, against the VALIDATION windows): the largest K whose samples come within note F1 0.9
+of a training window no more often than the validation windows themselves do (K = 32 / 64 / 128: 5.5 / 10.2 /
+17.2 % of the samples, validation windows 10.5 %). More components copy the training data; fewer leave the samples
+looser (bar repetition 0.23 / 0.36 / 0.58 of the validation data's rate at K = 32 / 64 / 128).
 
 The graph (`<name>.prior.onnx`, fp32, opset 17; the manifest's `graphs.prior`):
   inputs  u   [batch] float32, uniform in [0, 1): picks component i where cum_weight[i-1] <= u < cum_weight[i]
@@ -152,6 +153,41 @@ def add_prior(models_dir: Path, name: str, tr: np.ndarray, va: np.ndarray | None
     man_path.write_text(json.dumps(man, indent=2) + "\n")
     log(f"[{name}] latent prior: {json.dumps(e['latent_prior'])}")
     return e["latent_prior"]
+
+
+def select_components(models_dir: Path, name: str = "drum_vae", ks=(16, 32, 64, 128, 256), n: int = 256,
+                      data_dir=DATA_DIR, log=print) -> dict:
+    """The K rule of the module docs for drum VAE `name` of `models_dir`, measured on the validation windows (the
+    test split is not read). -> {"chosen": K, "validation_windows": their copy rate, "by_k": {K: measures}}."""
+    from . import honest as H
+    from .samples import vae_decode
+    spec = enc.load_spec()
+    td = H.test_data(data_dir)
+    e = json.loads((Path(models_dir) / "manifest.json").read_text())["models"][name]
+    files = {k: Path(models_dir) / g["file"] for k, g in e["graphs"].items()}
+    tr, va = training_windows(name, data_dir)
+    if len(tr) > MAX_WINDOWS:
+        tr = tr[np.random.RandomState(0).choice(len(tr), MAX_WINDOWS, replace=False)]
+    mu = encode_mu(files["encoder"], tr)
+    vw = H.vae_test_windows("drums", td["drums"], spec, "valid").astype(np.int64)
+    vstat = H.drum_stats(vw, spec)
+    by_k, ref = {}, None
+    for k in ks:
+        gm = fit(mu, k)
+        z, _ = gm.sample(n)
+        z = z[np.random.RandomState(7).permutation(n)].astype(np.float32)
+        s = vae_decode(files, z, e["steps"], e["decoder_start_token"], 1.0, np.random.RandomState(1))
+        c = H.compare(H.drum_stats(s, spec), vstat, "drums")
+        cp = H.training_copies(s, vw, td["drums"]["train"], spec)
+        ref = cp["test_windows"]["share_at_least_0.9"]  # the reference windows: here the validation windows
+        by_k[k] = {"share_within_note_f1_0.9_of_a_training_window": cp["share_at_least_0.9"],
+                   "bar_repetition_ratio": c["bar_repetition_ratio"], "downbeat_kick_ratio": c["downbeat_kick_ratio"],
+                   "onset_profile_distance": c["onset_profile_distance"], "worst_deviation": c["worst_deviation"]}
+        log(f"[{name}] K = {k}: {json.dumps(by_k[k])}")
+    ok = [k for k in ks if by_k[k]["share_within_note_f1_0.9_of_a_training_window"] <= ref]
+    return {"rule": "the largest K whose prior samples come within note F1 0.9 of a training window no more often "
+                    "than the validation windows do (256 samples, T = 1, Python decode of the int8 graphs)",
+            "chosen": max(ok) if ok else min(ks), "validation_windows_share": ref, "by_k": by_k}
 
 
 def main(names, models_dir=MODELS_DIR, data_dir=DATA_DIR, log=print):
