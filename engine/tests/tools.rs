@@ -236,27 +236,50 @@ fn generated_downbeat_kicks(e: &mut cadenza_engine::Engine, seeds: u64) -> f64 {
 /// to N(0, I) and must still run.
 #[test]
 fn generate_drums_draws_from_the_latent_prior() {
-    let config = config();
-    let text = std::fs::read_to_string(config.models_dir.join("manifest.json")).unwrap();
-    let mut manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let text = std::fs::read_to_string(config().models_dir.join("manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(manifest["models"]["drum_vae"]["graphs"].get("prior").is_some(), "drum_vae ships a latent prior");
     let with_prior = generated_downbeat_kicks(&mut engine_with("drum_vae"), 4);
 
-    let dir = scratch("no-prior");
-    let graphs = manifest["models"]["drum_vae"]["graphs"].as_object_mut().unwrap();
-    graphs.remove("prior");
-    for g in graphs.values() {
-        let file = g["file"].as_str().unwrap();
-        std::fs::copy(config.models_dir.join(file), dir.join(file)).unwrap();
-    }
-    std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
-    let mut plain = cadenza_engine::Engine::new(cadenza_engine::EngineConfig {
-        models_dir: dir.to_path_buf(),
-        runtime_lib: config.runtime_lib.clone(),
+    let (mut plain, _dir) = drum_vae_copy("no-prior", |graphs| {
+        graphs.remove("prior");
     });
     let without = generated_downbeat_kicks(&mut plain, 4);
     assert!(with_prior >= 0.6, "downbeat kicks with the prior: {with_prior:.3}");
     assert!(with_prior > without + 0.1, "with the prior {with_prior:.3}, N(0, I) {without:.3}");
+
+    // A prior graph whose z does not fit the decoder is a broken installation, not N(0, I).
+    let (mut broken, _dir) = drum_vae_copy("bad-prior", |graphs| {
+        graphs["prior"]["outputs"][0]["shape"][1] = 64.into();
+    });
+    let j = Job { variations: 2, bars: 4, ..job(Tool::Generate, Mode::Drums) };
+    let e = run(&mut broken, &j).unwrap_err();
+    assert!(matches!(e, cadenza_engine::EngineError::ManifestInvalid { .. }), "{e:?}");
+    assert!(e.to_string().contains("prior") || e.to_string().contains("\"z\""), "{e}");
+}
+
+/// An engine on a copy of the models folder holding only drum_vae, whose manifest `graphs`
+/// entry `edit` changes first; the copy lives as long as the returned `Scratch`.
+fn drum_vae_copy(
+    name: &str,
+    edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> (cadenza_engine::Engine, Scratch) {
+    let config = config();
+    let text = std::fs::read_to_string(config.models_dir.join("manifest.json")).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let dir = scratch(name);
+    let graphs = manifest["models"]["drum_vae"]["graphs"].as_object_mut().unwrap();
+    for g in graphs.values() {
+        let file = g["file"].as_str().unwrap();
+        std::fs::copy(config.models_dir.join(file), dir.join(file)).unwrap();
+    }
+    edit(graphs);
+    std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+    let engine = cadenza_engine::Engine::new(cadenza_engine::EngineConfig {
+        models_dir: dir.to_path_buf(),
+        runtime_lib: config.runtime_lib.clone(),
+    });
+    (engine, dir)
 }
 
 /// Mean share of hits two consecutive bars have in common (Jaccard of step × class) over the
