@@ -179,7 +179,7 @@ def select_components(models_dir: Path, name: str = "drum_vae", ks=(16, 32, 64, 
         s = vae_decode(files, z, e["steps"], e["decoder_start_token"], 1.0, np.random.RandomState(1))
         c = H.compare(H.drum_stats(s, spec), vstat, "drums")
         cp = H.training_copies(s, vw, td["drums"]["train"], spec)
-        ref = cp["test_windows"]["share_at_least_0.9"]  # the reference windows: here the validation windows
+        ref = cp["held_out_windows"]["share_at_least_0.9"]
         by_k[k] = {"share_within_note_f1_0.9_of_a_training_window": cp["share_at_least_0.9"],
                    "bar_repetition_ratio": c["bar_repetition_ratio"], "downbeat_kick_ratio": c["downbeat_kick_ratio"],
                    "onset_profile_distance": c["onset_profile_distance"], "worst_deviation": c["worst_deviation"]}
