@@ -669,7 +669,8 @@ def record(results: dict, manifest_path=MODELS_DIR / "manifest.json"):
            for r in results.values()):
         raise SystemExit("evaluate --record: only full test-split results (not --against valid) go into the manifest")
     base = results[min(results)]
-    man["evaluation"] = {
+    kept = {k: v for k, v in man.get("evaluation", {}).items() if k == "test_only_datasets"}
+    man["evaluation"] = {**kept,
         "command": "python -m cadenza_train evaluate [--quality Q]",
         "split": base["split"],
         "test_split": SP.__doc__.split("Extra drums")[0].strip(),
