@@ -541,40 +541,27 @@ impl Drop for Xvfb {
 
 /// The editor in a host window; the screenshot comes from its GL X window.
 fn editor_screenshot(wine: &Wine, host_exe: &Path, clap: &Path, display: &str) -> Result<String> {
-    let mut command = wine.wine(&[&windows_path(host_exe), "editor", &windows_path(clap), "4"]);
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
-    let mut child = command.spawn()?;
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut size = None;
-    let mut lines = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while size.is_none() && Instant::now() < deadline {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) => {
-                if let Some(rest) = line.trim_end_matches('\r').strip_prefix("EDITOR-READY ") {
-                    let n: Vec<u16> = rest.split(' ').filter_map(|x| x.parse().ok()).collect();
-                    size = (n.len() == 2).then(|| (n[0], n[1]));
+    // A host process that exits at once without a line on stdout never reached the plugin (seen
+    // once in a clean-clone CI run, 0.0 s, right after the no-display steps): start it once more
+    // and say so in the result, with what the first start wrote to stderr.
+    let (mut child, rx, size, mut lines, mut note) = match start_editor_host(wine, host_exe, clap)? {
+        EditorStart::Ready(c, rx, size, lines) => (c, rx, size, lines, String::new()),
+        EditorStart::Failed(first) if first.iter().all(|l| l.starts_with("stderr: ")) => {
+            std::thread::sleep(Duration::from_secs(2));
+            match start_editor_host(wine, host_exe, clap)? {
+                EditorStart::Ready(c, rx, size, lines) => {
+                    let why = tail(&first.join("\n"), 5);
+                    (c, rx, size, lines, format!(" (second start: the first host exited without output: {why})"))
                 }
-                lines.push(line);
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                if child.try_wait()?.is_some() {
-                    break;
+                EditorStart::Failed(lines) => {
+                    bail!("the editor did not open (twice):\n{}", tail(&lines.join("\n"), 20))
                 }
             }
-            Err(_) => break,
         }
-    }
-    let Some((width, height)) = size else {
-        let _ = child.kill();
-        bail!("the editor did not open:\n{}", tail(&lines.join("\n"), 20));
+        EditorStart::Failed(lines) => bail!("the editor did not open:\n{}", tail(&lines.join("\n"), 20)),
     };
+    let (width, height) = size;
+    note.retain(|c| c != '\r');
     let shots = xcapture::capture_all(display, 100)?;
     let best = shots.into_iter().find(|s| s.width == width && s.height == height);
     let waited = Instant::now();
@@ -598,7 +585,62 @@ fn editor_screenshot(wine: &Wine, host_exe: &Path, clap: &Path, display: &str) -
     if status != Some(0) {
         bail!("the editor host did not close cleanly (exit {status:?}):\n{}", tail(&lines.join("\n"), 10));
     }
-    Ok(format!("{width}x{height}, {} colours, saved as {}", shot.colours(), path.display()))
+    Ok(format!("{width}x{height}, {} colours, saved as {}{note}", shot.colours(), path.display()))
+}
+
+/// How a start of the editor host went.
+enum EditorStart {
+    /// Its stdout, the editor's size and the lines so far.
+    Ready(std::process::Child, std::sync::mpsc::Receiver<String>, (u16, u16), Vec<String>),
+    /// It exited or timed out before `EDITOR-READY`; its stdout and stderr (`stderr: ` lines).
+    Failed(Vec<String>),
+}
+
+fn start_editor_host(wine: &Wine, host_exe: &Path, clap: &Path) -> Result<EditorStart> {
+    let mut command = wine.wine(&[&windows_path(host_exe), "editor", &windows_path(clap), "4"]);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stdout, stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = out.send(line);
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(format!("stderr: {line}"));
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                if let Some(rest) = line.trim_end_matches('\r').strip_prefix("EDITOR-READY ") {
+                    let n: Vec<u16> = rest.split(' ').filter_map(|x| x.parse().ok()).collect();
+                    if n.len() == 2 {
+                        lines.push(line);
+                        return Ok(EditorStart::Ready(child, rx, (n[0], n[1]), lines));
+                    }
+                }
+                lines.push(line);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if child.try_wait()?.is_some() {
+                    // what is still in the pipes
+                    std::thread::sleep(Duration::from_millis(300));
+                    lines.extend(rx.try_iter());
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(EditorStart::Failed(lines))
 }
 
 /// `cargo xtask test-windows`
