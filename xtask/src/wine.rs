@@ -544,13 +544,13 @@ fn editor_screenshot(wine: &Wine, host_exe: &Path, clap: &Path, display: &str) -
     // A host process that exits at once without a line on stdout never reached the plugin (seen
     // once in a clean-clone CI run, 0.0 s, right after the no-display steps): start it once more
     // and say so in the result, with what the first start wrote to stderr.
-    let (mut child, rx, size, mut lines, mut note) = match start_editor_host(wine, host_exe, clap)? {
+    let (mut child, rx, size, mut lines, note) = match start_editor_host(wine, host_exe, clap)? {
         EditorStart::Ready(c, rx, size, lines) => (c, rx, size, lines, String::new()),
         EditorStart::Failed(first) if first.iter().all(|l| l.starts_with("stderr: ")) => {
             std::thread::sleep(Duration::from_secs(2));
             match start_editor_host(wine, host_exe, clap)? {
                 EditorStart::Ready(c, rx, size, lines) => {
-                    let why = tail(&first.join("\n"), 5);
+                    let why = tail(&first.join("\n"), 5).replace('\r', "");
                     (c, rx, size, lines, format!(" (second start: the first host exited without output: {why})"))
                 }
                 EditorStart::Failed(lines) => {
@@ -561,7 +561,6 @@ fn editor_screenshot(wine: &Wine, host_exe: &Path, clap: &Path, display: &str) -
         EditorStart::Failed(lines) => bail!("the editor did not open:\n{}", tail(&lines.join("\n"), 20)),
     };
     let (width, height) = size;
-    note.retain(|c| c != '\r');
     let shots = xcapture::capture_all(display, 100)?;
     let best = shots.into_iter().find(|s| s.width == width && s.height == height);
     let waited = Instant::now();

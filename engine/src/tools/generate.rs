@@ -5,9 +5,10 @@
 //! Lengths other than the model's window (4 bars): shorter ones decode fewer steps. Longer ones
 //! are **chained**: the bars are cut into windows; window k+1 is decoded from
 //! `z_{k+1} = slerp(z_k, z', CHAIN_BLEND)` with a fresh `z'` from the same prior component,
-//! starting again from the decoder's start token and the state `init(z_{k+1})`. Consecutive windows therefore share
-//! half their latent code: they sound related (same feel, similar material) but the music keeps
-//! moving instead of repeating. The last window is cut to the requested length.
+//! starting again from the decoder's start token and the state `init(z_{k+1})`. Consecutive
+//! windows therefore share half their latent code: they sound related (same feel, similar
+//! material) but the music keeps moving instead of repeating. The last window is cut to the
+//! requested length.
 
 use cadenza_music::{Clip, DrumMap, TimeSignature};
 

@@ -471,10 +471,7 @@ def data_floor(dom, d, dstat, spec, st, split="test", n=1000):
     windows, compared with `split`'s windows like the samples. A model trained on the training split cannot be
     expected to beat its own training data on a statistic (drums: the test split is 62 performances of a few
     drummers, so the per-class onset profile of the training data is already about 0.27 away from it)."""
-    from .train import melody_window_array, windows
-    T = 4 * spec.steps_per_bar
-    tr = (melody_window_array(d["train_grids"], 4, 2, 6, spec)[0] if dom == "melody"
-          else windows(d["train"], T, 2 * spec.steps_per_bar, 12, "drums", spec)).astype(np.int64)
+    tr = vae_test_windows(dom, d, spec, "train").astype(np.int64)
     tr = tr[np.random.RandomState(0).choice(len(tr), min(n, len(tr)), replace=False)]
     other = {"test": "valid", "valid": "test"}[split]
     ho = vae_test_windows(dom, d, spec, other).astype(np.int64)

@@ -87,6 +87,13 @@ def reference(weights, means, stds, u, eps):
     return means[i] + stds[i] * eps
 
 
+def training_mu(encoder: Path, tr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most MAX_WINDOWS of the training windows `tr` (a fixed draw) and their codes: -> (windows, mu)."""
+    if len(tr) > MAX_WINDOWS:
+        tr = tr[np.random.RandomState(0).choice(len(tr), MAX_WINDOWS, replace=False)]
+    return tr, encode_mu(encoder, tr)
+
+
 def encode_mu(encoder_path: Path, windows: np.ndarray, bs: int = 500) -> np.ndarray:
     s = X.session(encoder_path)
     return np.concatenate([s.run(None, {"tokens": windows[i:i + bs].astype(np.int64)})[0]
@@ -108,9 +115,7 @@ def build(models_dir: Path, name: str, encoder: Path, tr: np.ndarray, va: np.nda
     """Fits the prior of VAE `name` on training windows `tr` [n, steps] encoded by `encoder` (an int8 encoder graph)
     and writes `models_dir/<name>.prior.onnx`. -> (its manifest graph entry, the latent_prior record)."""
     import sklearn
-    if len(tr) > MAX_WINDOWS:
-        tr = tr[np.random.RandomState(0).choice(len(tr), MAX_WINDOWS, replace=False)]
-    mu = encode_mu(encoder, tr)
+    tr, mu = training_mu(encoder, tr)
     gm = fit(mu, k)
     std = np.sqrt(gm.covariances_)
     path = Path(models_dir) / f"{name}.prior.onnx"
@@ -158,17 +163,15 @@ def add_prior(models_dir: Path, name: str, tr: np.ndarray, va: np.ndarray | None
 def select_components(models_dir: Path, name: str = "drum_vae", ks=(16, 32, 64, 128, 256), n: int = 256,
                       data_dir=DATA_DIR, log=print) -> dict:
     """The K rule of the module docs for drum VAE `name` of `models_dir`, measured on the validation windows (the
-    test split is not read). -> {"chosen": K, "validation_windows": their copy rate, "by_k": {K: measures}}."""
+    test split is not read). -> {"rule", "chosen": K, "validation_windows_share": their copy rate,
+    "by_k": {K: measures}}."""
     from . import honest as H
     from .samples import vae_decode
     spec = enc.load_spec()
     td = H.test_data(data_dir)
     e = json.loads((Path(models_dir) / "manifest.json").read_text())["models"][name]
     files = {k: Path(models_dir) / g["file"] for k, g in e["graphs"].items()}
-    tr, va = training_windows(name, data_dir)
-    if len(tr) > MAX_WINDOWS:
-        tr = tr[np.random.RandomState(0).choice(len(tr), MAX_WINDOWS, replace=False)]
-    mu = encode_mu(files["encoder"], tr)
+    _, mu = training_mu(files["encoder"], training_windows(name, data_dir)[0])
     vw = H.vae_test_windows("drums", td["drums"], spec, "valid").astype(np.int64)
     vstat = H.drum_stats(vw, spec)
     by_k, ref = {}, None
